@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# rcatrace build. `make` builds .output/rcatrace; see README.md for the rest.
+
+OUTPUT    ?= .output
+CLANG     ?= clang
+CC        ?= gcc
+BPFTOOL   ?= bpftool
+LLVM_STRIP ?= llvm-strip
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/mips.*/mips/')
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	      -Ivmlinux -Iinclude -Wall -Wno-unused-function
+CFLAGS     ?= -g -O2
+CFLAGS     += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
+	      -D_GNU_SOURCE -DRCATRACE_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
+LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
+
+# Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
+PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock \
+		figures state_file respawn_detector report unit_table
+# Modules that drive the kernel or the terminal.
+SYS_MODULES  := loader view system cmd_run cmd_dump main
+
+PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))
+SYS_OBJS  := $(patsubst %,$(OUTPUT)/user/%.o,$(SYS_MODULES))
+BPF_OBJ   := $(OUTPUT)/rcatrace.bpf.o
+SKEL      := $(OUTPUT)/rcatrace.skel.h
+
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(OUTPUT)/tests/test_%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all clean test unit-test integration-test run fuzz bench vmlinux install uninstall format
+
+all: $(OUTPUT)/rcatrace
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	@mkdir -p $@
+
+$(BPF_OBJ): bpf/rcatrace.bpf.c include/rcatrace.h vmlinux/vmlinux.h $(wildcard bpf/*.bpf.h) | $(OUTPUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name rcatrace_bpf > $@
+
+# Only the loader includes the skeleton; everything else must build without it.
+$(OUTPUT)/user/loader.o: $(SKEL)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/rcatrace: $(PURE_OBJS) $(SYS_OBJS)
+	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# Regenerate the checked-in vmlinux.h from this machine's kernel BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# ---- tests ---------------------------------------------------------------
+TEST_CFLAGS := $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer
+TEST_LIBS   := -lcmocka -lz -lm
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(patsubst %,user/%.c,$(PURE_MODULES)) | $(OUTPUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(patsubst %,user/%.c,$(PURE_MODULES)) $(TEST_LIBS) -o $@
+
+unit-test: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(wildcard tests/integration/helpers/*.c))
+
+$(OUTPUT)/helpers/%: tests/integration/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE $< -lpthread -o $@
+
+integration-test: $(OUTPUT)/rcatrace $(HELPER_BINS)
+	tests/integration/run_all.sh $(OUTPUT)/rcatrace $(OUTPUT)/helpers
+
+test: unit-test integration-test
+
+run: $(OUTPUT)/rcatrace
+	$(OUTPUT)/rcatrace run $(RUN_ARGS)
+
+FUZZ_SECONDS ?= 60
+$(OUTPUT)/fuzz_state_file: tests/fuzz/fuzz_state_file.c $(patsubst %,user/%.c,$(PURE_MODULES)) | $(OUTPUT)
+	$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -fsanitize=fuzzer,address,undefined \
+		$^ -lz -lm -o $@
+
+fuzz: $(OUTPUT)/fuzz_state_file
+	@mkdir -p $(OUTPUT)/fuzz-corpus
+	$(OUTPUT)/fuzz_state_file -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+		$(OUTPUT)/fuzz-corpus tests/fuzz/corpus
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/user/*.d)

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs (bpf/) and the loader (user/).
+ * Fixed-width types and fixed arrays only: the same bytes must mean the
+ * same thing to clang -target bpf and to the host compiler.
+ */
+#ifndef RCATRACE_H
+#define RCATRACE_H
+
+#ifndef __VMLINUX_H__ /* BPF side: vmlinux.h has the types already */
+#include <linux/types.h>
+#endif
+
+#define RCA_COMM_LEN 16
+#define RCA_FILENAME_LEN 256
+/* Leaf name of a cgroup (kernfs node name), kept so a removed cgroup is still named. */
+#define RCA_CGROUP_NAME_LEN 96
+/* Executable path kept with each respawn ledger entry. */
+#define RCA_EXE_PATH_LEN 128
+/* Lifetime histogram: bucket i counts lifetimes in [2^(i-1), 2^i) microseconds. */
+#define RCA_LIFETIME_BUCKETS 40
+
+/* Default map sizes; the loader may change them before load. */
+#define RCA_DEFAULT_MAX_UNITS 4096
+#define RCA_DEFAULT_MAX_LEDGER 16384
+#define RCA_DEFAULT_MAX_EXIT_STATUS 16384
+#define RCA_DEFAULT_MAX_PROCS 65536
+#define RCA_DEFAULT_RINGBUF_BYTES (512 * 1024)
+
+/* Ring-buffer records. Every record starts with __u32 type. */
+enum rca_record_type {
+	RCA_REC_EXEC = 1,
+	RCA_REC_EXIT = 2,
+};
+
+/* Why something was not recorded; indexes of the per-CPU `lost` array. */
+enum rca_lost_kind {
+	RCA_LOST_RINGBUF_EXEC = 0, /* exec record could not be reserved (counts stay exact) */
+	RCA_LOST_RINGBUF_EXIT,     /* exit record could not be reserved (counts stay exact) */
+	RCA_LOST_UNITS_FULL,       /* unit_stats full: a unit's counts were not kept */
+	RCA_LOST_LEDGER_FULL,      /* respawn_ledger full: an executable's counts were not kept */
+	RCA_LOST_STATUS_FULL,      /* exit_status full: an exit's code/signal was not kept */
+	RCA_LOST_PROCS_FULL,       /* procs full: a process's exec identity was not kept */
+	RCA_LOST_KIND_MAX,
+};
+
+/* Kind of an exit_status key: how the process ended. */
+enum rca_status_kind {
+	RCA_STATUS_CODE = 1,   /* exited with a code (value: 0..255) */
+	RCA_STATUS_SIGNAL = 2, /* killed by a signal (value: signal number) */
+};
+
+/* unit_stats: exact per-unit counters, key = cgroup v2 id. */
+struct rca_unit_stats {
+	__u64 forks;       /* new processes (thread groups) created in the unit */
+	__u64 threads;     /* new threads (not processes) created in the unit */
+	__u64 execs;       /* successful execs */
+	__u64 exits;       /* processes (thread groups) that ended */
+	__u64 exits_failed; /* ... with a non-zero code or a fatal signal */
+	__u64 first_ns;    /* CLOCK_BOOTTIME of the first event seen */
+	__u64 last_ns;     /* CLOCK_BOOTTIME of the latest event */
+	char name[RCA_CGROUP_NAME_LEN]; /* kernfs leaf name at first sight */
+};
+
+/* respawn_ledger: exact per (unit, executable) respawn figures. */
+struct rca_ledger_key {
+	__u64 cgroup_id;
+	__u64 exe_id; /* hash of the executable's device and inode; 0 = unknown */
+};
+
+struct rca_ledger {
+	__u64 starts;          /* successful execs */
+	__u64 exits;           /* processes that ended running this executable */
+	__u64 exits_failed;    /* ... with a non-zero code or a fatal signal */
+	__u64 first_start_ns;  /* CLOCK_BOOTTIME */
+	__u64 last_start_ns;   /* CLOCK_BOOTTIME */
+	__u64 last_exit_ns;    /* CLOCK_BOOTTIME */
+	__u64 gaps;            /* number of inter-start gaps summed below */
+	__u64 gap_sum_ns;      /* sum of gaps between consecutive starts */
+	__u64 gap_sumsq_ms2;   /* sum of squared gaps, in ms^2 (ns^2 would overflow) */
+	__u64 lifetime_sum_us;
+	__u64 lifetime_hist[RCA_LIFETIME_BUCKETS];
+	char path[RCA_EXE_PATH_LEN]; /* file name passed to the first exec seen */
+};
+
+/* exit_status: exact count per (unit, executable, how it ended). */
+struct rca_status_key {
+	__u64 cgroup_id;
+	__u64 exe_id;
+	__u32 kind;  /* enum rca_status_kind */
+	__u32 value; /* exit code or signal number */
+};
+
+/* procs: what the exit handler needs to know about a live process, key = tgid. */
+struct rca_proc {
+	__u64 exe_id;
+	__u64 exec_ns; /* CLOCK_BOOTTIME of its exec, 0 when inherited from fork */
+};
+
+struct rca_exec_record {
+	__u32 type; /* RCA_REC_EXEC */
+	__u32 pid;
+	__u32 ppid;
+	__u32 _pad;
+	__u64 cgroup_id;
+	__u64 time_ns; /* CLOCK_BOOTTIME */
+	__u64 exe_id;
+	char comm[RCA_COMM_LEN];
+	char filename[RCA_FILENAME_LEN];
+};
+
+struct rca_exit_record {
+	__u32 type; /* RCA_REC_EXIT */
+	__u32 pid;
+	__u32 ppid;
+	__u32 exit_code; /* raw task->exit_code: signal in bits 0-6, core 7, status 8-15 */
+	__u64 cgroup_id;
+	__u64 time_ns; /* CLOCK_BOOTTIME */
+	__u64 lifetime_ns;
+	__u64 exe_id;
+	char comm[RCA_COMM_LEN];
+};
+
+#endif /* RCATRACE_H */

@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Runs every kernel test (tests/integration/test_*.sh) against the real kernel.
+# Needs root. Under CI=true a test that cannot run is a failure, not a skip.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+export RCATRACE=$(realpath "${1:?usage: run_all.sh PATH/TO/rcatrace [HELPER_DIR]}")
+export HELPERS=$(realpath "${2:-$(dirname "$RCATRACE")/helpers}")
+ci=${CI:-false}
+
+why_not=
+[ "$(id -u)" -eq 0 ] || why_not="not root"
+[ -r /sys/kernel/btf/vmlinux ] || why_not="no BTF at /sys/kernel/btf/vmlinux"
+command -v jq > /dev/null || why_not="jq is not installed"
+awk '$9 == "cgroup2" { found = 1 } END { exit !found }' /proc/self/mountinfo || why_not="no cgroup2 mount"
+if [ -n "$why_not" ]; then
+	if [ "$ci" = true ]; then
+		echo "kernel tests cannot run: $why_not (CI=true: this is a failure)" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "kernel tests skipped: $why_not (run 'sudo make test')" >&2
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+passed=0 failed=0
+for t in "$here"/test_*.sh; do
+	[ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $(basename "$t" .sh) "* ]] && continue
+	start=$(date +%s)
+	if timeout 300 bash "$t" > "/tmp/rcatrace-$(basename "$t").log" 2>&1; then
+		passed=$((passed + 1))
+		echo "PASS $(basename "$t") ($(($(date +%s) - start)) s)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $(basename "$t") ($(($(date +%s) - start)) s):"
+		sed 's/^/    /' "/tmp/rcatrace-$(basename "$t").log"
+	fi
+done
+# Nothing may be left behind.
+if pgrep -x rcatrace > /dev/null; then
+	echo "FAIL: rcatrace processes left behind: $(pgrep -x rcatrace | tr '\n' ' ')"
+	failed=$((failed + 1))
+fi
+if ls -d /sys/fs/cgroup/unified/rcatrace-test-* /sys/fs/cgroup/rcatrace-test-* 2>/dev/null | grep -q .; then
+	echo "FAIL: test cgroups left behind"
+	failed=$((failed + 1))
+fi
+echo "kernel tests: $passed passed, $failed failed"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Bad usage exits 2 with usage; no root exits 1 with what to do.
+. "$(dirname "$0")/lib.sh"
+
+check_usage() {
+	local want=$1
+	shift
+	"$RCATRACE" "$@" > "$WORK/o" 2> "$WORK/e"
+	assert_eq "exit status of: rcatrace $*" "$want" $?
+	grep -q '^Usage: rcatrace' "$WORK/e" && echo "ok: usage shown" || fail "no usage for: rcatrace $*"
+}
+check_usage 2 run --bogus
+check_usage 2 run --interval 0
+check_usage 2 run --interval abc
+check_usage 2 run --duration -5
+check_usage 2 run --ringbuf-size 1000
+check_usage 2 run extra-arg
+check_usage 2 dump --top x
+check_usage 2 dump --since yesterday-ish
+check_usage 2 frobnicate
+check_usage 2
+"$RCATRACE" run --help > "$WORK/o"; assert_eq "run --help exit" 0 $?
+grep -q 'Examples' "$WORK/o" && echo "ok: help has examples" || fail "run --help has no examples"
+
+# Not root: one line that says what to do, exit 1.
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$RCATRACE" run > "$WORK/o" 2> "$WORK/e"
+assert_eq "non-root run exit" 1 $?
+grep -q 'needs root' "$WORK/e" && echo "ok: non-root message" || fail "non-root message: $(cat "$WORK/e")"
+
+# dump: missing, truncated, corrupt, wrong-version state files are refused (exit 1).
+"$RCATRACE" dump --state "$WORK/none" > /dev/null 2> "$WORK/e"
+assert_eq "dump of a missing file" 1 $?
+grep -q 'no state file' "$WORK/e" && echo "ok: missing message" || fail "missing message: $(cat "$WORK/e")"
+printf 'RCATRACE' > "$WORK/short"
+"$RCATRACE" dump --state "$WORK/short" > /dev/null 2> "$WORK/e"
+assert_eq "dump of a truncated file" 1 $?
+grep -q 'refusing' "$WORK/e" && echo "ok: truncated message: $(cat "$WORK/e")" || fail "truncated message: $(cat "$WORK/e")"
+head -c 4096 /dev/urandom > "$WORK/garbage"
+"$RCATRACE" dump --state "$WORK/garbage" > /dev/null 2> "$WORK/e"
+assert_eq "dump of garbage" 1 $?
+finish

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `rcatrace dump`: the per-unit figures of the state file, this boot's and earlier ones. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "commands.h"
+#include "json_writer.h"
+#include "options.h"
+#include "report.h"
+#include "state_file.h"
+#include "system.h"
+
+static const char *const lost_keys[RCA_LOST_KIND_MAX] = {
+	[RCA_LOST_RINGBUF_EXEC] = "ringbuf_exec", [RCA_LOST_RINGBUF_EXIT] = "ringbuf_exit",
+	[RCA_LOST_UNITS_FULL] = "units_full",	  [RCA_LOST_LEDGER_FULL] = "ledger_full",
+	[RCA_LOST_STATUS_FULL] = "status_full",	  [RCA_LOST_PROCS_FULL] = "procs_full",
+};
+
+static int unit_cmp(const void *a, const void *b)
+{
+	const struct fig_unit *x = *(const struct fig_unit *const *)a;
+	const struct fig_unit *y = *(const struct fig_unit *const *)b;
+
+	if (report_unit_storm(x) != report_unit_storm(y))
+		return report_unit_storm(y) - report_unit_storm(x);
+	if (x->execs != y->execs)
+		return x->execs < y->execs ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* The units of one boot that pass the filters, sorted by storm, then starts. */
+static uint32_t select_units(const struct fig_boot *b, const struct dump_options *o,
+			     const struct fig_unit **out)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < b->n_units; i++) {
+		const struct fig_unit *u = &b->units[i];
+
+		if (!options_unit_matches(o->unit_globs, o->n_unit_globs, u->name))
+			continue;
+		if (o->since_ms && u->last_ms < o->since_ms)
+			continue;
+		out[n++] = u;
+	}
+	qsort(out, n, sizeof(*out), unit_cmp);
+	if (o->top && (uint32_t)o->top < n)
+		n = (uint32_t)o->top;
+	return n;
+}
+
+/* The boot dump describes: this machine's current one if the state has it, else the newest. */
+static const struct fig_boot *pick_boot(const struct fig_state *s, const char *boot_id)
+{
+	const struct fig_boot *b = fig_state_find_boot(s, boot_id);
+
+	if (!b && s->n_boots)
+		b = &s->boots[s->n_boots - 1];
+	return b;
+}
+
+static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
+		      const struct dump_options *o, const char *machine_boot)
+{
+	const struct fig_unit **units = calloc(cur->n_units ? cur->n_units : 1, sizeof(*units));
+	struct json_writer w;
+	char when[40];
+	uint32_t n;
+
+	if (!units)
+		return;
+	n = select_units(cur, o, units);
+	json_init(&w, stdout);
+	json_object_begin(&w);
+	json_kv_string(&w, "boot_id", cur->boot_id);
+	json_kv_bool(&w, "current_boot", strcmp(cur->boot_id, machine_boot) == 0);
+	json_kv_string(&w, "written", clock_format_iso8601(s->written_ms, when, sizeof(when)));
+	json_kv_double(&w, "interval_s", s->interval_ms / 1000.0, 1);
+	json_key(&w, "lost");
+	json_object_begin(&w);
+	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
+		json_kv_u64(&w, lost_keys[i], s->lost[i]);
+	json_kv_u64(&w, "units_unnamed", s->units_unnamed);
+	json_kv_u64(&w, "units_dropped", cur->units_dropped);
+	json_kv_u64(&w, "boots_dropped", s->boots_dropped);
+	json_object_end(&w);
+	json_key(&w, "units");
+	json_array_begin(&w);
+	for (uint32_t i = 0; i < n; i++)
+		report_json_unit(&w, units[i], 1, s, cur->boot_id);
+	json_array_end(&w);
+	/* Every boot the file knows, newest last, with its unit totals. */
+	json_key(&w, "boots");
+	json_array_begin(&w);
+	for (uint32_t b = 0; b < s->n_boots; b++) {
+		const struct fig_boot *boot = &s->boots[b];
+		uint64_t starts = 0;
+
+		for (uint32_t i = 0; i < boot->n_units; i++)
+			starts += boot->units[i].execs;
+		json_object_begin(&w);
+		json_kv_string(&w, "boot_id", boot->boot_id);
+		json_kv_string(&w, "first_seen", clock_format_iso8601(boot->first_ms, when, sizeof(when)));
+		json_kv_string(&w, "last_seen", clock_format_iso8601(boot->last_ms, when, sizeof(when)));
+		json_kv_u64(&w, "units", boot->n_units);
+		json_kv_u64(&w, "starts", starts);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+	fputc('\n', stdout);
+	free(units);
+}
+
+static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
+		      const struct dump_options *o, const char *machine_boot)
+{
+	const struct fig_unit **units;
+	char when[40];
+	uint64_t lost = 0;
+	uint32_t n;
+
+	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
+		lost += s->lost[i];
+	printf("state written %s, boot %s%s\n", clock_format_iso8601(s->written_ms, when, sizeof(when)),
+	       cur->boot_id, strcmp(cur->boot_id, machine_boot) == 0 ? " (this boot)" : " (an earlier boot)");
+	if (lost || s->units_unnamed)
+		printf("note: %llu events lost in the kernel (ring buffer or full tables), %llu units "
+		       "unnamed; see dump --json .lost\n",
+		       (unsigned long long)lost, (unsigned long long)s->units_unnamed);
+	units = calloc(cur->n_units ? cur->n_units : 1, sizeof(*units));
+	if (!units)
+		return;
+	n = select_units(cur, o, units);
+	putchar('\n');
+	report_text_units(stdout, units, n, 1);
+	free(units);
+	for (uint32_t b = s->n_boots; b-- > 0;) {
+		const struct fig_boot *boot = &s->boots[b];
+
+		if (boot == cur)
+			continue;
+		units = calloc(boot->n_units ? boot->n_units : 1, sizeof(*units));
+		if (!units)
+			return;
+		n = select_units(boot, o, units);
+		if (n) {
+			printf("\nearlier boot %s (%s", boot->boot_id,
+			       clock_format_iso8601(boot->first_ms, when, sizeof(when)));
+			printf(" .. %s)\n", clock_format_iso8601(boot->last_ms, when, sizeof(when)));
+			report_text_units(stdout, units, n, 1);
+		}
+		free(units);
+	}
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct dump_options o;
+	struct fig_state s;
+	const struct fig_boot *cur;
+	char err[256], machine_boot[FIG_BOOT_ID_MAX] = "";
+	int ret;
+
+	switch (options_parse_dump(argc, argv, clock_now_unix_ms(), &o, err, sizeof(err))) {
+	case OPTIONS_HELP:
+		fputs(options_dump_usage, stdout);
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "rcatrace dump: %s\n\n%s", err, options_dump_usage);
+		return 2;
+	case OPTIONS_OK:
+		break;
+	}
+	system_boot_id(machine_boot, sizeof(machine_boot));
+	ret = state_file_load(o.state_path, &s, err, sizeof(err));
+	if (ret == -ENOENT) {
+		fprintf(stderr, "rcatrace dump: no state file at %s: start 'rcatrace run' first, or "
+				"name the file with --state PATH\n", o.state_path);
+		return 1;
+	}
+	if (ret == -EACCES || ret == -EPERM) {
+		fprintf(stderr, "rcatrace dump: cannot read %s: %s; run it with sudo\n", o.state_path,
+			strerror(-ret));
+		return 1;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "rcatrace dump: refusing %s: %s\n", o.state_path, err);
+		return 1;
+	}
+	cur = pick_boot(&s, machine_boot);
+	if (!cur) {
+		fprintf(stderr, "rcatrace dump: %s holds no boot yet\n", o.state_path);
+		fig_state_free(&s);
+		return 1;
+	}
+	if (o.json)
+		dump_json(&s, cur, &o, machine_boot);
+	else
+		dump_text(&s, cur, &o, machine_boot);
+	fflush(stdout);
+	ret = ferror(stdout) ? 1 : 0;
+	fig_state_free(&s);
+	return ret;
+}

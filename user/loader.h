@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The only module that calls libbpf: open, configure, load, attach, read the maps. */
+#ifndef RCATRACE_LOADER_H
+#define RCATRACE_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rcatrace.h"
+
+struct loader;
+
+typedef int (*loader_record_fn)(void *ctx, const void *data, size_t size);
+
+struct loader_opts {
+	uint32_t ringbuf_bytes;  /* 0: default */
+	uint32_t max_units;      /* 0: default */
+	uint32_t self_tgid;      /* not traced: our own process */
+	int verbose;             /* libbpf diagnostics on stderr */
+	loader_record_fn on_record;
+	void *ctx;
+};
+
+/*
+ * Opens, configures, loads and attaches every program. NULL with errno set
+ * on failure; loader_failed_step() then names the step ("load", "attach
+ * sched_process_exec", ...) for the caller's message.
+ */
+struct loader *loader__new(const struct loader_opts *opts);
+const char *loader_failed_step(void);
+void loader__free(struct loader *l);
+
+/* Number of attached programs. */
+int loader__attached(const struct loader *l);
+
+/* Waits up to timeout_ms for records and hands each to on_record. >= 0 or -errno. */
+int loader__poll(struct loader *l, int timeout_ms);
+
+/* Map readers: call fn for each entry; stop and return its value if non-zero. */
+typedef int (*loader_unit_fn)(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats *st);
+typedef int (*loader_ledger_fn)(void *ctx, const struct rca_ledger_key *key,
+				const struct rca_ledger *l);
+typedef int (*loader_status_fn)(void *ctx, const struct rca_status_key *key, uint64_t count);
+int loader__for_each_unit(struct loader *l, loader_unit_fn fn, void *ctx);
+int loader__for_each_ledger(struct loader *l, loader_ledger_fn fn, void *ctx);
+int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx);
+
+/* The kernel's leaf name of a unit it has seen ("" if none). 0 or -ENOENT. */
+int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size);
+
+/* Kernel-side losses summed over CPUs. */
+int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX]);
+
+/* Removes every entry of a cgroup that is gone, after its counts were folded in. */
+int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id);
+
+/* Entries in unit_stats now, and its capacity. */
+int loader__unit_capacity(const struct loader *l, uint32_t *ret_max);
+
+#endif

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "options.h"
+#include "rcatrace.h"
+
+const char options_main_usage[] =
+	"Usage: rcatrace COMMAND [OPTIONS]\n"
+	"\n"
+	"Flight recorder for slowly dying servers: per unit (systemd unit, container,\n"
+	"cgroup) respawn storms and process exits, traced with eBPF, kept on disk.\n"
+	"\n"
+	"Commands:\n"
+	"  run      attach to the kernel and trace until Ctrl-C (needs root)\n"
+	"  dump     print the per-unit statistics kept in the state file\n"
+	"  help     this text; `rcatrace COMMAND --help` for a command's options\n"
+	"  version  print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 runtime error, 2 bad usage.\n";
+
+const char options_run_usage[] =
+	"Usage: rcatrace run [OPTIONS]\n"
+	"\n"
+	"Attach to fork/exec/exit, count per unit, report respawn storms, and keep the\n"
+	"state file current. Prints \"rcatrace: attached ...\" on stderr once tracing.\n"
+	"Ctrl-C or SIGTERM detaches and prints a per-unit summary.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json              JSON lines on stdout: one object per exec/exit, plus\n"
+	"                          \"stats\" and \"finding\" lines (see README)\n"
+	"  -d, --duration SECS     stop after SECS (also 90s, 10m, 2h); default: forever\n"
+	"  -i, --interval SECS     refresh the table and stats every SECS (default 1)\n"
+	"  -u, --unit GLOB         only show units matching GLOB, e.g. 'serial-getty@*'\n"
+	"                          (repeatable; counting and the state file are not filtered)\n"
+	"  -s, --state PATH        state file (default " RCATRACE_DEFAULT_STATE ")\n"
+	"      --no-state          keep no state file\n"
+	"      --state-interval SECS  rewrite the state file every SECS (default 5)\n"
+	"      --ringbuf-size BYTES   ring buffer size, a power of two (default 524288)\n"
+	"      --max-units N       units tracked in the kernel (default 4096)\n"
+	"  -v, --verbose           libbpf and loader diagnostics on stderr\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo rcatrace run                         live per-unit table\n"
+	"  sudo rcatrace run --json | jq -c 'select(.type==\"exit\")'\n"
+	"  sudo rcatrace run --unit 'serial-getty@*' --duration 10m\n";
+
+const char options_dump_usage[] =
+	"Usage: rcatrace dump [OPTIONS]\n"
+	"\n"
+	"Print per-unit respawn statistics from the state file, of a run that is\n"
+	"still going or of one that died with its machine (earlier boots included).\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json              one JSON document (see README for the keys)\n"
+	"  -u, --unit GLOB         only units matching GLOB (repeatable)\n"
+	"  -n, --top N             only the N units with the most starts\n"
+	"      --since WHEN        only units seen since WHEN: a duration back from now\n"
+	"                          (30m, 2h, 7d) or a UTC date (2026-11-23T10:00)\n"
+	"  -s, --state PATH        state file (default " RCATRACE_DEFAULT_STATE ")\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo rcatrace dump --top 10\n"
+	"  sudo rcatrace dump --json --unit 'serial-getty@*' | jq '.units[0].starts'\n";
+
+static enum options_result fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return OPTIONS_ERROR;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int options_unit_matches(const char *const *globs, int n, const char *name)
+{
+	if (n == 0)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (fnmatch(globs[i], name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+enum {
+	OPT_NO_STATE = 256,
+	OPT_STATE_INTERVAL,
+	OPT_RINGBUF_SIZE,
+	OPT_MAX_UNITS,
+	OPT_SINCE,
+};
+
+enum options_result options_parse_run(int argc, char **argv, struct run_options *ret,
+				      char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "state", required_argument, NULL, 's' },
+		{ "no-state", no_argument, NULL, OPT_NO_STATE },
+		{ "state-interval", required_argument, NULL, OPT_STATE_INTERVAL },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+		{ "max-units", required_argument, NULL, OPT_MAX_UNITS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->interval_ms = 1000;
+	ret->state_interval_ms = 5000;
+	ret->state_path = RCATRACE_DEFAULT_STATE;
+	ret->ringbuf_bytes = RCA_DEFAULT_RINGBUF_BYTES;
+	ret->max_units = RCA_DEFAULT_MAX_UNITS;
+	optind = 0; /* GNU: full reset, so tests can parse again */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jd:i:u:s:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ret->json = 1;
+			break;
+		case 'v':
+			ret->verbose = 1;
+			break;
+		case 'h':
+			return OPTIONS_HELP;
+		case 'd':
+			if (clock_parse_duration_ms(optarg, &ret->duration_ms) || ret->duration_ms <= 0)
+				return fail(err, errlen, "--duration: '%s' is not a positive duration (e.g. 30, 10m, 2h)", optarg);
+			break;
+		case 'i':
+			if (clock_parse_duration_ms(optarg, &ret->interval_ms) ||
+			    ret->interval_ms < 100 || ret->interval_ms > 3600000)
+				return fail(err, errlen, "--interval: '%s' must be between 0.1 and 3600 seconds", optarg);
+			break;
+		case OPT_STATE_INTERVAL:
+			if (clock_parse_duration_ms(optarg, &ret->state_interval_ms) ||
+			    ret->state_interval_ms < 100 || ret->state_interval_ms > 3600000)
+				return fail(err, errlen, "--state-interval: '%s' must be between 0.1 and 3600 seconds", optarg);
+			break;
+		case 'u':
+			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
+				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
+			if (!*optarg)
+				return fail(err, errlen, "--unit: the pattern is empty");
+			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			break;
+		case 's':
+			if (!*optarg)
+				return fail(err, errlen, "--state: the path is empty");
+			ret->state_path = optarg;
+			break;
+		case OPT_NO_STATE:
+			ret->no_state = 1;
+			break;
+		case OPT_RINGBUF_SIZE:
+			if (parse_uint(optarg, 1u << 30, &v) || v < 4096 || (v & (v - 1)))
+				return fail(err, errlen, "--ringbuf-size: '%s' must be a power of two from 4096 to 1073741824", optarg);
+			ret->ringbuf_bytes = (uint32_t)v;
+			break;
+		case OPT_MAX_UNITS:
+			if (parse_uint(optarg, 1u << 20, &v) || v < 16)
+				return fail(err, errlen, "--max-units: '%s' must be a number from 16 to 1048576", optarg);
+			ret->max_units = (uint32_t)v;
+			break;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (ret->no_state)
+		ret->state_path = NULL;
+	return OPTIONS_OK;
+}
+
+enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
+				       struct dump_options *ret, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "state", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->state_path = RCATRACE_DEFAULT_STATE;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ju:n:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ret->json = 1;
+			break;
+		case 'h':
+			return OPTIONS_HELP;
+		case 'u':
+			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
+				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
+			if (!*optarg)
+				return fail(err, errlen, "--unit: the pattern is empty");
+			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			break;
+		case 'n':
+			if (parse_uint(optarg, INT32_MAX, &v) || v == 0)
+				return fail(err, errlen, "--top: '%s' is not a positive number", optarg);
+			ret->top = (int)v;
+			break;
+		case OPT_SINCE:
+			if (clock_parse_since(optarg, now_ms, &ret->since_ms))
+				return fail(err, errlen, "--since: '%s' is neither a duration (2h) nor a date (2026-11-23T10:00)", optarg);
+			ret->since_arg = optarg;
+			break;
+		case 's':
+			if (!*optarg)
+				return fail(err, errlen, "--state: the path is empty");
+			ret->state_path = optarg;
+			break;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return OPTIONS_OK;
+}

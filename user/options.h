@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command-line options of `rcatrace run` and `rcatrace dump`, parsed without side effects. */
+#ifndef RCATRACE_OPTIONS_H
+#define RCATRACE_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPTIONS_MAX_UNIT_GLOBS 16
+#define RCATRACE_DEFAULT_STATE "/var/lib/rcatrace/state"
+
+struct run_options {
+	int json;
+	int verbose;
+	int64_t duration_ms;       /* 0: until Ctrl-C / SIGTERM */
+	int64_t interval_ms;       /* table / stats refresh, default 1000 */
+	int64_t state_interval_ms; /* state file rewrite, default 5000 */
+	const char *state_path;    /* NULL with no_state */
+	int no_state;
+	const char *unit_globs[OPTIONS_MAX_UNIT_GLOBS];
+	int n_unit_globs;
+	uint32_t ringbuf_bytes; /* power of two, >= page size */
+	uint32_t max_units;
+};
+
+struct dump_options {
+	int json;
+	const char *state_path;
+	const char *unit_globs[OPTIONS_MAX_UNIT_GLOBS];
+	int n_unit_globs;
+	int top;            /* 0: all */
+	int64_t since_ms;   /* unix ms; 0: no limit */
+	const char *since_arg;
+};
+
+/* Outcome of parsing: run the command, print help and exit 0, or usage error (exit 2). */
+enum options_result {
+	OPTIONS_OK = 0,
+	OPTIONS_HELP = 1,
+	OPTIONS_ERROR = 2,
+};
+
+/* On OPTIONS_ERROR, err holds one line saying what is wrong. now_ms anchors --since. */
+enum options_result options_parse_run(int argc, char **argv, struct run_options *ret,
+				      char *err, size_t errlen);
+enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
+				       struct dump_options *ret, char *err, size_t errlen);
+
+/* 1 if name matches one of the globs (or there are none). */
+int options_unit_matches(const char *const *globs, int n, const char *name);
+
+extern const char options_run_usage[];
+extern const char options_dump_usage[];
+extern const char options_main_usage[];
+
+#endif

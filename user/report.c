@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "escape.h"
+#include "report.h"
+#include "respawn_detector.h"
+
+const char *report_signal_name(uint32_t sig, char *buf, size_t size)
+{
+	static const char *const names[] = {
+		[1] = "HUP",   [2] = "INT",	[3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",
+		[6] = "ABRT",  [7] = "BUS",	[8] = "FPE",   [9] = "KILL",  [10] = "USR1",
+		[11] = "SEGV", [12] = "USR2",	[13] = "PIPE", [14] = "ALRM", [15] = "TERM",
+		[16] = "STKFLT", [17] = "CHLD", [18] = "CONT", [19] = "STOP", [20] = "TSTP",
+		[21] = "TTIN", [22] = "TTOU",	[23] = "URG",  [24] = "XCPU", [25] = "XFSZ",
+		[26] = "VTALRM", [27] = "PROF", [28] = "WINCH", [29] = "IO", [30] = "PWR",
+		[31] = "SYS",
+	};
+
+	if (sig < sizeof(names) / sizeof(names[0]) && names[sig])
+		snprintf(buf, size, "%s", names[sig]);
+	else
+		snprintf(buf, size, "%u", sig);
+	return buf;
+}
+
+/* (kind, value) -> count summed over executables, in value order. */
+static uint32_t collect_status(const struct fig_exe *exes, uint32_t n_exes, uint32_t kind,
+			       struct fig_status *out, uint32_t cap)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < n_exes; i++) {
+		for (uint32_t j = 0; j < exes[i].n_status && j < FIG_MAX_STATUS; j++) {
+			const struct fig_status *s = &exes[i].status[j];
+			uint32_t k;
+
+			if (s->kind != kind)
+				continue;
+			for (k = 0; k < n && out[k].value != s->value; k++)
+				;
+			if (k == n) {
+				if (n == cap)
+					continue;
+				out[n] = *s;
+				out[n++].count = 0;
+			}
+			out[k].count += s->count;
+		}
+	}
+	/* insertion sort by value: small n */
+	for (uint32_t i = 1; i < n; i++) {
+		struct fig_status tmp = out[i];
+		uint32_t j = i;
+
+		for (; j > 0 && out[j - 1].value > tmp.value; j--)
+			out[j] = out[j - 1];
+		out[j] = tmp;
+	}
+	return n;
+}
+
+void report_json_status(struct json_writer *w, const struct fig_exe *exes, uint32_t n_exes,
+			uint32_t kind)
+{
+	struct fig_status st[256];
+	uint32_t n = collect_status(exes, n_exes, kind, st, 256);
+	char key[16];
+
+	json_object_begin(w);
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%u", st[i].value);
+		json_kv_u64(w, key, st[i].count);
+	}
+	json_object_end(w);
+}
+
+static void json_kv_time(struct json_writer *w, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	if (ms <= 0)
+		json_kv_null(w, key);
+	else
+		json_kv_string(w, key, clock_format_iso8601(ms, buf, sizeof(buf)));
+}
+
+static void json_lifetime(struct json_writer *w, const struct fig_exe *e)
+{
+	json_key(w, "lifetime_ms");
+	json_object_begin(w);
+	json_kv_double(w, "p50", e ? fig_exe_lifetime_pct_ms(e, 50) : NAN, 1);
+	json_kv_double(w, "p90", e ? fig_exe_lifetime_pct_ms(e, 90) : NAN, 1);
+	json_kv_double(w, "mean", e && e->exits ? e->lifetime_sum_us / 1000.0 / e->exits : NAN, 1);
+	json_object_end(w);
+}
+
+void report_json_exe(struct json_writer *w, const struct fig_exe *e)
+{
+	json_object_begin(w);
+	json_kv_string(w, "executable", e->path);
+	json_kv_u64(w, "starts", e->starts);
+	json_kv_u64(w, "exits", e->exits);
+	json_kv_u64(w, "exits_failed", e->exits_failed);
+	json_kv_double(w, "period_ms", fig_exe_period_ms(e), 1);
+	json_kv_double(w, "period_stdev_ms", fig_exe_period_stdev_ms(e), 1);
+	json_lifetime(w, e);
+	json_key(w, "exit_codes");
+	report_json_status(w, e, 1, RCA_STATUS_CODE);
+	json_key(w, "signals");
+	report_json_status(w, e, 1, RCA_STATUS_SIGNAL);
+	json_kv_u64(w, "exits_unclassified", e->status_other);
+	json_kv_bool(w, "storm", e->respawn_class == RESPAWN_STORM);
+	json_kv_string(w, "class", respawn_class_name(e->respawn_class));
+	json_kv_u64(w, "storms", e->storms);
+	json_kv_time(w, "storm_since", e->storm_since_ms);
+	json_kv_time(w, "first_start", e->first_start_ms);
+	json_kv_time(w, "last_start", e->last_start_ms);
+	json_kv_time(w, "last_exit", e->last_exit_ms);
+	json_object_end(w);
+}
+
+const struct fig_exe *report_main_exe(const struct fig_unit *u)
+{
+	const struct fig_exe *best = NULL;
+
+	for (uint32_t i = 0; i < u->n_exes; i++)
+		if (!best || u->exes[i].starts > best->starts ||
+		    (u->exes[i].starts == best->starts && u->exes[i].exits > best->exits))
+			best = &u->exes[i];
+	return best;
+}
+
+int report_unit_storm(const struct fig_unit *u)
+{
+	for (uint32_t i = 0; i < u->n_exes; i++)
+		if (u->exes[i].respawn_class == RESPAWN_STORM)
+			return 1;
+	return 0;
+}
+
+static void json_unit_body(struct json_writer *w, const struct fig_unit *u, int with_exes)
+{
+	const struct fig_exe *main_exe = report_main_exe(u);
+	uint64_t storms = 0;
+	int64_t storm_since = 0;
+
+	for (uint32_t i = 0; i < u->n_exes; i++) {
+		storms += u->exes[i].storms;
+		if (u->exes[i].respawn_class == RESPAWN_STORM && u->exes[i].storm_since_ms > storm_since)
+			storm_since = u->exes[i].storm_since_ms;
+	}
+	json_kv_string(w, "unit", u->name);
+	json_kv_u64(w, "starts", u->execs);
+	json_kv_u64(w, "exits", u->exits);
+	json_kv_u64(w, "exits_failed", u->exits_failed);
+	json_kv_u64(w, "forks", u->forks);
+	json_kv_u64(w, "threads", u->threads);
+	json_kv_string(w, "main_executable", main_exe ? main_exe->path : NULL);
+	json_kv_double(w, "period_ms", main_exe ? fig_exe_period_ms(main_exe) : NAN, 1);
+	json_kv_double(w, "period_stdev_ms", main_exe ? fig_exe_period_stdev_ms(main_exe) : NAN, 1);
+	json_lifetime(w, main_exe);
+	json_key(w, "exit_codes");
+	report_json_status(w, u->exes, u->n_exes, RCA_STATUS_CODE);
+	json_key(w, "signals");
+	report_json_status(w, u->exes, u->n_exes, RCA_STATUS_SIGNAL);
+	json_kv_bool(w, "storm", report_unit_storm(u));
+	json_kv_u64(w, "storms", storms);
+	json_kv_time(w, "storm_since", storm_since);
+	json_kv_time(w, "first_seen", u->first_ms);
+	json_kv_time(w, "last_seen", u->last_ms);
+	if (with_exes) {
+		json_key(w, "executables");
+		json_array_begin(w);
+		for (uint32_t i = 0; i < u->n_exes; i++)
+			report_json_exe(w, &u->exes[i]);
+		json_array_end(w);
+		json_kv_u64(w, "executables_dropped", u->exes_dropped);
+	}
+}
+
+void report_json_unit(struct json_writer *w, const struct fig_unit *u, int with_exes,
+		      const struct fig_state *earlier, const char *current_boot_id)
+{
+	json_object_begin(w);
+	json_unit_body(w, u, with_exes);
+	if (earlier) {
+		json_key(w, "boots");
+		json_array_begin(w);
+		for (uint32_t b = 0; b < earlier->n_boots; b++) {
+			const struct fig_boot *boot = &earlier->boots[b];
+			const struct fig_unit *bu;
+
+			if (current_boot_id && strcmp(boot->boot_id, current_boot_id) == 0)
+				continue;
+			bu = fig_boot_find_unit(boot, u->name);
+			if (!bu)
+				continue;
+			json_object_begin(w);
+			json_kv_string(w, "boot_id", boot->boot_id);
+			json_unit_body(w, bu, with_exes);
+			json_object_end(w);
+		}
+		json_array_end(w);
+	}
+	json_object_end(w);
+}
+
+void report_format_status(char *dst, size_t size, const struct fig_unit *u)
+{
+	struct fig_status st[64];
+	uint32_t n;
+	size_t pos = 0;
+	char sig[16];
+
+	dst[0] = '\0';
+	n = collect_status(u->exes, u->n_exes, RCA_STATUS_CODE, st, 64);
+	for (uint32_t i = 0; i < n && pos < size; i++)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%s%u:%llu", pos ? " " : "",
+					st[i].value, (unsigned long long)st[i].count);
+	n = collect_status(u->exes, u->n_exes, RCA_STATUS_SIGNAL, st, 64);
+	for (uint32_t i = 0; i < n && pos < size; i++)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sSIG%s:%llu", pos ? " " : "",
+					report_signal_name(st[i].value, sig, sizeof(sig)),
+					(unsigned long long)st[i].count);
+	if (pos >= size && size > 4)
+		strcpy(dst + size - 4, "...");
+}
+
+static void format_ms(char *dst, size_t size, double ms)
+{
+	if (!isfinite(ms))
+		snprintf(dst, size, "-");
+	else if (ms < 1000)
+		snprintf(dst, size, "%.0fms", ms);
+	else if (ms < 120000)
+		snprintf(dst, size, "%.1fs", ms / 1000);
+	else if (ms < 7200000)
+		snprintf(dst, size, "%.1fm", ms / 60000);
+	else
+		snprintf(dst, size, "%.1fh", ms / 3600000);
+}
+
+static void format_time(char *dst, size_t size, int64_t ms)
+{
+	char iso[40];
+
+	if (ms <= 0) {
+		snprintf(dst, size, "-");
+		return;
+	}
+	clock_format_iso8601(ms, iso, sizeof(iso));
+	/* "2026-11-23T10:04:05.123Z" -> "11-23 10:04:05" */
+	snprintf(dst, size, "%.5s %.8s", iso + 5, iso + 11);
+}
+
+void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide)
+{
+	char name[96], exe[64], status[128], period[16], life[16], first[24], last[24];
+
+	fprintf(f, "%-36s %-24s %9s %8s %8s %5s  %-28s", "UNIT", "EXECUTABLE", "STARTS", "PERIOD",
+		"LIFETIME", "STORM", "EXITS (code:n SIGNAL:n)");
+	if (wide)
+		fprintf(f, " %-14s %-14s", "FIRST SEEN", "LAST SEEN");
+	fputc('\n', f);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fig_unit *u = units[i];
+		const struct fig_exe *m = report_main_exe(u);
+
+		escape_terminal(name, sizeof(name) < 37 ? sizeof(name) : 37, u->name, strlen(u->name));
+		escape_terminal(exe, 25, m ? m->path : "-", m ? strlen(m->path) : 1);
+		report_format_status(status, sizeof(status), u);
+		format_ms(period, sizeof(period), m ? fig_exe_period_ms(m) : NAN);
+		format_ms(life, sizeof(life), m ? fig_exe_lifetime_pct_ms(m, 50) : NAN);
+		fprintf(f, "%-36s %-24s %9llu %8s %8s %5s  %-28s", name, exe,
+			(unsigned long long)u->execs, period, life, report_unit_storm(u) ? "YES" : "no",
+			status);
+		if (wide) {
+			format_time(first, sizeof(first), u->first_ms);
+			format_time(last, sizeof(last), u->last_ms);
+			fprintf(f, " %-14s %-14s", first, last);
+		}
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* How unit figures are written: the JSON unit objects (dump, run summary) and the text table. */
+#ifndef RCATRACE_REPORT_H
+#define RCATRACE_REPORT_H
+
+#include <stdio.h>
+
+#include "figures.h"
+#include "json_writer.h"
+
+/* {"1": 421490, ...} for kind RCA_STATUS_CODE or RCA_STATUS_SIGNAL, summed over exes. */
+void report_json_status(struct json_writer *w, const struct fig_exe *exes, uint32_t n_exes,
+			uint32_t kind);
+
+/* The figures of one executable as a JSON object. */
+void report_json_exe(struct json_writer *w, const struct fig_exe *e);
+
+/*
+ * One unit as a JSON object: "unit", "starts", "exits", "exits_failed",
+ * "period_ms", "period_stdev_ms", "lifetime_ms", "exit_codes", "signals",
+ * "storm", "first_seen", "last_seen", "executables" (when with_exes), and
+ * "boots" (the same unit in earlier boots) when earlier is non-NULL.
+ */
+void report_json_unit(struct json_writer *w, const struct fig_unit *u, int with_exes,
+		      const struct fig_state *earlier, const char *current_boot_id);
+
+/* The main executable of a unit: the one with the most starts (NULL if none). */
+const struct fig_exe *report_main_exe(const struct fig_unit *u);
+/* 1 if any executable of the unit is in a storm now. */
+int report_unit_storm(const struct fig_unit *u);
+
+/* "0:50 1:50 SIGKILL:1" into dst (escaping not needed: numbers only). */
+void report_format_status(char *dst, size_t size, const struct fig_unit *u);
+
+/* Signal name without "SIG" ("KILL"), or the number. */
+const char *report_signal_name(uint32_t sig, char *buf, size_t size);
+
+/* Prints the text table of a boot's units (sorted by starts), the unit name escaped. */
+void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide);
+
+#endif

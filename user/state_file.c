@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "state_file.h"
+
+#define MAGIC "RCATRACE"
+#define MAGIC_LEN 8
+#define HEADER_LEN 32
+/*
+ * A newer writer may know more loss kinds; its extra counters are read and
+ * ignored rather than refusing the whole file. The bound only stops a hostile
+ * count from making us spin.
+ */
+#define LOST_KINDS_READ_MAX 64
+
+/*
+ * Smallest encoding of each record (every string empty, every list empty).
+ * A count is checked against count * minimum <= bytes left before anything
+ * is allocated, so memory stays within a small multiple of the file size.
+ */
+#define STR_MIN 2
+#define EXE_MIN (STR_MIN + 10 * 8 + 4 + 4 + 8 + 4 + 8 + 8)
+#define UNIT_MIN (STR_MIN + 5 * 8 + 2 * 8 + 8 + 4)
+#define BOOT_MIN (STR_MIN + 2 * 8 + 8 + 4)
+#define STATUS_LEN (4 + 4 + 8)
+#define SECTION_HEADER_LEN 8
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* With buf NULL the writer only measures: the same code sizes and fills the buffer. */
+struct writer {
+	unsigned char *buf;
+	size_t len;
+};
+
+static void put_le(struct writer *w, uint64_t v, int bytes)
+{
+	if (w->buf)
+		for (int i = 0; i < bytes; i++)
+			w->buf[w->len + i] = (unsigned char)(v >> (8 * i));
+	w->len += bytes;
+}
+
+static void put_u16(struct writer *w, uint16_t v)
+{
+	put_le(w, v, 2);
+}
+
+static void put_u32(struct writer *w, uint32_t v)
+{
+	put_le(w, v, 4);
+}
+
+static void put_u64(struct writer *w, uint64_t v)
+{
+	put_le(w, v, 8);
+}
+
+static void put_i64(struct writer *w, int64_t v)
+{
+	put_le(w, (uint64_t)v, 8);
+}
+
+static void put_bytes(struct writer *w, const void *p, size_t n)
+{
+	if (w->buf && n)
+		memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+/* A field that lost its NUL is cut where the reader would refuse it. */
+static void put_str(struct writer *w, const char *field, size_t size)
+{
+	size_t n = strnlen(field, size - 1);
+
+	put_u16(w, (uint16_t)n);
+	put_bytes(w, field, n);
+}
+
+static void put_exe(struct writer *w, const struct fig_exe *e)
+{
+	uint32_t n_hist = RCA_LIFETIME_BUCKETS;
+
+	put_str(w, e->path, sizeof(e->path));
+	put_u64(w, e->starts);
+	put_u64(w, e->exits);
+	put_u64(w, e->exits_failed);
+	put_i64(w, e->first_start_ms);
+	put_i64(w, e->last_start_ms);
+	put_i64(w, e->last_exit_ms);
+	put_u64(w, e->gaps);
+	put_u64(w, e->gap_sum_ns);
+	put_u64(w, e->gap_sumsq_ms2);
+	put_u64(w, e->lifetime_sum_us);
+	/* Trailing empty buckets are left out: most programs live in a few. */
+	while (n_hist > 0 && !e->lifetime_hist[n_hist - 1])
+		n_hist--;
+	put_u32(w, n_hist);
+	for (uint32_t i = 0; i < n_hist; i++)
+		put_u64(w, e->lifetime_hist[i]);
+	put_u32(w, e->n_status);
+	for (uint32_t i = 0; i < e->n_status; i++) {
+		put_u32(w, e->status[i].kind);
+		put_u32(w, e->status[i].value);
+		put_u64(w, e->status[i].count);
+	}
+	put_u64(w, e->status_other);
+	put_u32(w, e->respawn_class);
+	put_i64(w, e->storm_since_ms);
+	put_u64(w, e->storms);
+}
+
+static void put_unit(struct writer *w, const struct fig_unit *u)
+{
+	put_str(w, u->name, sizeof(u->name));
+	put_u64(w, u->forks);
+	put_u64(w, u->threads);
+	put_u64(w, u->execs);
+	put_u64(w, u->exits);
+	put_u64(w, u->exits_failed);
+	put_i64(w, u->first_ms);
+	put_i64(w, u->last_ms);
+	put_u64(w, u->exes_dropped);
+	put_u32(w, u->n_exes);
+	for (uint32_t i = 0; i < u->n_exes; i++)
+		put_exe(w, &u->exes[i]);
+}
+
+static void put_boot(struct writer *w, const struct fig_boot *b)
+{
+	put_str(w, b->boot_id, sizeof(b->boot_id));
+	put_i64(w, b->first_ms);
+	put_i64(w, b->last_ms);
+	put_u64(w, b->units_dropped);
+	put_u32(w, b->n_units);
+	for (uint32_t i = 0; i < b->n_units; i++)
+		put_unit(w, &b->units[i]);
+}
+
+static void put_payload(struct writer *w, const struct fig_state *s)
+{
+	put_i64(w, s->written_ms);
+	put_u32(w, s->interval_ms);
+	put_u32(w, RCA_LOST_KIND_MAX);
+	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
+		put_u64(w, s->lost[i]);
+	put_u64(w, s->units_unnamed);
+	put_u64(w, s->boots_dropped);
+	put_u32(w, s->n_boots);
+	for (uint32_t i = 0; i < s->n_boots; i++)
+		put_boot(w, &s->boots[i]);
+}
+
+/* The reader enforces these bounds, so a state breaking them must not be written. */
+static int check_bounds(const struct fig_state *s)
+{
+	if (s->n_boots > FIG_MAX_BOOTS)
+		return -EINVAL;
+	for (uint32_t i = 0; i < s->n_boots; i++) {
+		const struct fig_boot *b = &s->boots[i];
+
+		if (b->n_units > FIG_MAX_UNITS)
+			return -EINVAL;
+		for (uint32_t j = 0; j < b->n_units; j++) {
+			const struct fig_unit *u = &b->units[j];
+
+			if (u->n_exes > FIG_MAX_EXES_PER_UNIT + 1)
+				return -EINVAL;
+			for (uint32_t k = 0; k < u->n_exes; k++)
+				if (u->exes[k].n_status > FIG_MAX_STATUS)
+					return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* zlib's crc32() takes a uInt length; feed it in slices so any size_t works. */
+static uint32_t crc32_of(const unsigned char *p, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	while (len) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		crc = crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)crc;
+}
+
+int state_file_encode(const struct fig_state *s, void **ret_buf, size_t *ret_len)
+{
+	struct writer w = { 0 };
+	size_t payload_len;
+	int r;
+
+	r = check_bounds(s);
+	if (r)
+		return r;
+	put_payload(&w, s);
+	payload_len = w.len;
+	w.buf = malloc(HEADER_LEN + payload_len);
+	if (!w.buf)
+		return -ENOMEM;
+	w.len = HEADER_LEN;
+	put_payload(&w, s);
+
+	w.len = 0;
+	put_bytes(&w, MAGIC, MAGIC_LEN);
+	put_u32(&w, STATE_FILE_VERSION);
+	put_u32(&w, HEADER_LEN);
+	put_u64(&w, payload_len);
+	put_u32(&w, crc32_of(w.buf + HEADER_LEN, payload_len));
+	put_u32(&w, 0);
+
+	*ret_buf = w.buf;
+	*ret_len = HEADER_LEN + payload_len;
+	return 0;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct reader {
+	const unsigned char *p;
+	size_t len;
+	size_t off;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct reader *r, int code,
+						       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->err && r->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(r->err, r->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static size_t left(const struct reader *r)
+{
+	return r->len - r->off;
+}
+
+static int get_bytes(struct reader *r, size_t n, const char *what, const unsigned char **ret)
+{
+	if (n > left(r))
+		return fail(r, -EINVAL, "truncated: %s at payload offset %zu needs %zu bytes, %zu left",
+			    what, r->off, n, left(r));
+	*ret = r->p + r->off;
+	r->off += n;
+	return 0;
+}
+
+static uint64_t le(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = bytes - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int get_u16(struct reader *r, const char *what, uint16_t *ret)
+{
+	const unsigned char *p;
+	int e = get_bytes(r, 2, what, &p);
+
+	if (!e)
+		*ret = (uint16_t)le(p, 2);
+	return e;
+}
+
+static int get_u32(struct reader *r, const char *what, uint32_t *ret)
+{
+	const unsigned char *p;
+	int e = get_bytes(r, 4, what, &p);
+
+	if (!e)
+		*ret = (uint32_t)le(p, 4);
+	return e;
+}
+
+static int get_u64(struct reader *r, const char *what, uint64_t *ret)
+{
+	const unsigned char *p;
+	int e = get_bytes(r, 8, what, &p);
+
+	if (!e)
+		*ret = le(p, 8);
+	return e;
+}
+
+static int get_i64(struct reader *r, const char *what, int64_t *ret)
+{
+	uint64_t v;
+	int e = get_u64(r, what, &v);
+
+	if (!e)
+		*ret = (int64_t)v;
+	return e;
+}
+
+/* Into a zeroed field of size bytes; must leave room for the NUL and hold none. */
+static int get_str(struct reader *r, const char *what, char *dst, size_t size)
+{
+	const unsigned char *p;
+	uint16_t n;
+	int e;
+
+	e = get_u16(r, what, &n);
+	if (e)
+		return e;
+	if (n > size - 1)
+		return fail(r, -EINVAL, "%s at payload offset %zu is %u bytes long, limit %zu", what,
+			    r->off - 2, n, size - 1);
+	e = get_bytes(r, n, what, &p);
+	if (e)
+		return e;
+	if (memchr(p, '\0', n))
+		return fail(r, -EINVAL, "%s at payload offset %zu holds a NUL byte", what,
+			    r->off - n);
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/*
+ * A count of records of at least min_each bytes: bounded by max, and by what
+ * the bytes left could possibly hold, before the caller allocates for it.
+ */
+static int get_count(struct reader *r, const char *what, uint32_t max, size_t min_each,
+		     uint32_t *ret)
+{
+	uint32_t n;
+	int e;
+
+	e = get_u32(r, what, &n);
+	if (e)
+		return e;
+	if (n > max)
+		return fail(r, -EINVAL, "%u %s at payload offset %zu, limit %u", n, what,
+			    r->off - 4, max);
+	if ((uint64_t)n * min_each > left(r))
+		return fail(r, -EINVAL, "truncated: %u %s cannot fit in the %zu bytes left", n,
+			    what, left(r));
+	*ret = n;
+	return 0;
+}
+
+/* Each get_*() below returns nonzero on the first error, already described. */
+#define TRY(expr)                    \
+	do {                         \
+		int e_ = (expr);     \
+		if (e_)              \
+			return e_;   \
+	} while (0)
+
+static int get_exe(struct reader *r, struct fig_exe *e)
+{
+	uint32_t n;
+
+	TRY(get_str(r, "executable path", e->path, sizeof(e->path)));
+	TRY(get_u64(r, "starts", &e->starts));
+	TRY(get_u64(r, "exits", &e->exits));
+	TRY(get_u64(r, "exits_failed", &e->exits_failed));
+	TRY(get_i64(r, "first_start_ms", &e->first_start_ms));
+	TRY(get_i64(r, "last_start_ms", &e->last_start_ms));
+	TRY(get_i64(r, "last_exit_ms", &e->last_exit_ms));
+	TRY(get_u64(r, "gaps", &e->gaps));
+	TRY(get_u64(r, "gap_sum_ns", &e->gap_sum_ns));
+	TRY(get_u64(r, "gap_sumsq_ms2", &e->gap_sumsq_ms2));
+	TRY(get_u64(r, "lifetime_sum_us", &e->lifetime_sum_us));
+	TRY(get_count(r, "lifetime buckets", RCA_LIFETIME_BUCKETS, 8, &n));
+	for (uint32_t i = 0; i < n; i++)
+		TRY(get_u64(r, "lifetime bucket", &e->lifetime_hist[i]));
+	TRY(get_count(r, "exit statuses", FIG_MAX_STATUS, STATUS_LEN, &e->n_status));
+	for (uint32_t i = 0; i < e->n_status; i++) {
+		TRY(get_u32(r, "status kind", &e->status[i].kind));
+		TRY(get_u32(r, "status value", &e->status[i].value));
+		TRY(get_u64(r, "status count", &e->status[i].count));
+	}
+	TRY(get_u64(r, "status_other", &e->status_other));
+	TRY(get_u32(r, "respawn_class", &e->respawn_class));
+	TRY(get_i64(r, "storm_since_ms", &e->storm_since_ms));
+	TRY(get_u64(r, "storms", &e->storms));
+	return 0;
+}
+
+static int get_unit(struct reader *r, struct fig_unit *u)
+{
+	uint32_t n;
+
+	TRY(get_str(r, "unit name", u->name, sizeof(u->name)));
+	TRY(get_u64(r, "forks", &u->forks));
+	TRY(get_u64(r, "threads", &u->threads));
+	TRY(get_u64(r, "execs", &u->execs));
+	TRY(get_u64(r, "exits", &u->exits));
+	TRY(get_u64(r, "exits_failed", &u->exits_failed));
+	TRY(get_i64(r, "first_ms", &u->first_ms));
+	TRY(get_i64(r, "last_ms", &u->last_ms));
+	TRY(get_u64(r, "exes_dropped", &u->exes_dropped));
+	/* One more than the bound: the "(other)" entry. */
+	TRY(get_count(r, "executables", FIG_MAX_EXES_PER_UNIT + 1, EXE_MIN, &n));
+	if (!n)
+		return 0;
+	u->exes = calloc(n, sizeof(*u->exes));
+	if (!u->exes)
+		return fail(r, -ENOMEM, "out of memory");
+	/* Counted up front: the entries are zeroed, so freeing a half-read unit is safe. */
+	u->n_exes = n;
+	u->cap_exes = n;
+	for (uint32_t i = 0; i < n; i++)
+		TRY(get_exe(r, &u->exes[i]));
+	return 0;
+}
+
+static int get_boot(struct reader *r, struct fig_boot *b)
+{
+	uint32_t n;
+
+	TRY(get_str(r, "boot id", b->boot_id, sizeof(b->boot_id)));
+	TRY(get_i64(r, "boot first_ms", &b->first_ms));
+	TRY(get_i64(r, "boot last_ms", &b->last_ms));
+	TRY(get_u64(r, "units_dropped", &b->units_dropped));
+	TRY(get_count(r, "units", FIG_MAX_UNITS, UNIT_MIN, &n));
+	if (!n)
+		return 0;
+	b->units = calloc(n, sizeof(*b->units));
+	if (!b->units)
+		return fail(r, -ENOMEM, "out of memory");
+	b->n_units = n;
+	b->cap_units = n;
+	for (uint32_t i = 0; i < n; i++)
+		TRY(get_unit(r, &b->units[i]));
+	return 0;
+}
+
+static int get_payload(struct reader *r, struct fig_state *s)
+{
+	uint32_t n;
+
+	TRY(get_i64(r, "written_ms", &s->written_ms));
+	TRY(get_u32(r, "interval_ms", &s->interval_ms));
+	TRY(get_count(r, "loss kinds", LOST_KINDS_READ_MAX, 8, &n));
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		TRY(get_u64(r, "loss counter", &v));
+		if (i < RCA_LOST_KIND_MAX)
+			s->lost[i] = v;
+	}
+	TRY(get_u64(r, "units_unnamed", &s->units_unnamed));
+	TRY(get_u64(r, "boots_dropped", &s->boots_dropped));
+	TRY(get_count(r, "boots", FIG_MAX_BOOTS, BOOT_MIN, &n));
+	if (n) {
+		s->boots = calloc(n, sizeof(*s->boots));
+		if (!s->boots)
+			return fail(r, -ENOMEM, "out of memory");
+		s->n_boots = n;
+		s->cap_boots = n;
+		for (uint32_t i = 0; i < n; i++)
+			TRY(get_boot(r, &s->boots[i]));
+	}
+	/* Extension sections: none known yet, all skipped, each must end inside the payload. */
+	while (left(r)) {
+		const unsigned char *p;
+		uint32_t tag, len;
+
+		if (left(r) < SECTION_HEADER_LEN)
+			return fail(r, -EINVAL, "truncated: section header at payload offset %zu",
+				    r->off);
+		TRY(get_u32(r, "section tag", &tag));
+		TRY(get_u32(r, "section length", &len));
+		if (len > left(r))
+			return fail(r, -EINVAL,
+				    "section %#x at payload offset %zu runs %zu bytes past the end",
+				    tag, r->off - SECTION_HEADER_LEN, (size_t)len - left(r));
+		TRY(get_bytes(r, len, "section", &p));
+	}
+	return 0;
+}
+
+int state_file_decode(const void *buf, size_t len, struct fig_state *ret, char *err, size_t errlen)
+{
+	struct reader r = { .err = err, .errlen = errlen };
+	const unsigned char *h = buf;
+	uint32_t version, header_len, crc, reserved;
+	uint64_t payload_len;
+	struct fig_state st;
+	int e;
+
+	fig_state_init(ret);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!buf || !len)
+		return fail(&r, -EINVAL, "empty");
+	/* A prefix of the magic is a truncated state file; anything else is not one at all. */
+	if (len < MAGIC_LEN ? memcmp(h, MAGIC, len) != 0 : memcmp(h, MAGIC, MAGIC_LEN) != 0)
+		return fail(&r, -EINVAL, "not an rcatrace state file");
+	if (len < HEADER_LEN)
+		return fail(&r, -EINVAL, "truncated: %zu bytes, the header alone is %d", len,
+			    HEADER_LEN);
+	version = (uint32_t)le(h + 8, 4);
+	header_len = (uint32_t)le(h + 12, 4);
+	payload_len = le(h + 16, 8);
+	crc = (uint32_t)le(h + 24, 4);
+	reserved = (uint32_t)le(h + 28, 4);
+	if (version != STATE_FILE_VERSION)
+		return fail(&r, -EPROTONOSUPPORT,
+			    "state file version %u, this rcatrace reads version %d", version,
+			    STATE_FILE_VERSION);
+	if (header_len != HEADER_LEN || reserved != 0)
+		return fail(&r, -EINVAL, "malformed header");
+	if (payload_len > len - HEADER_LEN)
+		return fail(&r, -EINVAL, "truncated: payload is %zu bytes, header says %llu",
+			    len - HEADER_LEN, (unsigned long long)payload_len);
+	if (payload_len < len - HEADER_LEN)
+		return fail(&r, -EINVAL, "%llu bytes of garbage after the payload",
+			    (unsigned long long)(len - HEADER_LEN - payload_len));
+	if (crc32_of(h + HEADER_LEN, payload_len) != crc)
+		return fail(&r, -EBADMSG, "checksum mismatch: the file is corrupt");
+
+	r.p = h + HEADER_LEN;
+	r.len = payload_len;
+	fig_state_init(&st);
+	e = get_payload(&r, &st);
+	if (e) {
+		fig_state_free(&st);
+		return e;
+	}
+	*ret = st;
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int state_file_load(const char *path, struct fig_state *ret, char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	size_t got = 0;
+	struct stat st;
+	int fd, e;
+
+	fig_state_init(ret);
+	set_err(err, errlen, "%s", "");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		e = -errno;
+		set_err(err, errlen, "cannot open: %s", strerror(-e));
+		return e;
+	}
+	if (fstat(fd, &st) < 0) {
+		e = -errno;
+		set_err(err, errlen, "cannot stat: %s", strerror(-e));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = -EINVAL;
+		set_err(err, errlen, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > (off_t)STATE_FILE_MAX_BYTES) {
+		e = -EFBIG;
+		set_err(err, errlen, "%lld bytes, more than the %u MiB a state file may have",
+			(long long)st.st_size, STATE_FILE_MAX_BYTES >> 20);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		e = -ENOMEM;
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	/* A short read leaves a prefix, which the decoder refuses as truncated. */
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = -errno;
+			set_err(err, errlen, "cannot read: %s", strerror(-e));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	e = state_file_decode(buf, got, ret, err, errlen);
+out:
+	free(buf);
+	close(fd);
+	return e;
+}
+
+/* Creates dir and any missing parent, 0700. */
+static int mkdir_parents(char *dir)
+{
+	char *slash;
+	int e;
+
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -ENOENT;
+	*slash = '\0';
+	e = mkdir_parents(dir);
+	*slash = '/';
+	if (e)
+		return e;
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+/* The directory part of path into dir: "." without a slash, "/" for "/x". */
+static int parent_dir(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return snprintf(dir, size, ".") < (int)size ? 0 : -ENAMETOOLONG;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd, e = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Some file systems cannot sync a directory; the rename is done all the same. */
+	if (fsync(fd) < 0 && errno != EINVAL)
+		e = -errno;
+	close(fd);
+	return e;
+}
+
+int state_file_save(const char *path, const struct fig_state *s)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	void *buf = NULL;
+	size_t len;
+	int fd = -1, e;
+
+	if (!path || !*path || path[strlen(path) - 1] == '/')
+		return -EINVAL;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	e = parent_dir(path, dir, sizeof(dir));
+	if (e)
+		return e;
+	e = state_file_encode(s, &buf, &len);
+	if (e)
+		return e;
+	if (len > STATE_FILE_MAX_BYTES) {
+		/* Writing it would replace a loadable file with one load refuses. */
+		e = -EFBIG;
+		goto out;
+	}
+	e = mkdir_parents(dir);
+	if (e)
+		goto out;
+	/*
+	 * A .tmp left by a crash is removed, then created afresh with O_EXCL so
+	 * its mode is ours and a symlink planted in its place is not followed.
+	 */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		e = -errno;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		e = -errno;
+		goto out;
+	}
+	/* Whatever the umask, the figures are for the owner only. */
+	if (fchmod(fd, 0600) < 0) {
+		e = -errno;
+		goto out_unlink;
+	}
+	e = write_all(fd, buf, len);
+	if (e)
+		goto out_unlink;
+	if (fsync(fd) < 0) {
+		e = -errno;
+		goto out_unlink;
+	}
+	e = close(fd);
+	fd = -1;
+	if (e < 0) {
+		e = -errno;
+		goto out_unlink;
+	}
+	if (rename(tmp, path) < 0) {
+		e = -errno;
+		goto out_unlink;
+	}
+	e = fsync_dir(dir);
+	goto out;
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return e;
+}
+
+int state_file_set_aside(const char *path, char *ret_newpath, size_t size)
+{
+	char newpath[PATH_MAX];
+	size_t n;
+
+	if (!path || !*path)
+		return -EINVAL;
+	n = (size_t)snprintf(newpath, sizeof(newpath), "%s.corrupt", path);
+	if (n >= sizeof(newpath) || (ret_newpath && n >= size))
+		return -ENAMETOOLONG;
+	if (rename(path, newpath) < 0)
+		return -errno;
+	if (ret_newpath)
+		memcpy(ret_newpath, newpath, n + 1);
+	return 0;
+}
