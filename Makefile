@@ -71,6 +71,10 @@ unit-test: $(UNIT_TESTS)
 
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(wildcard tests/integration/helpers/*.c))
 
+$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/state_file.c user/figures.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iuser $^ -lz -lm -o $@
+
 $(OUTPUT)/helpers/%: tests/integration/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE $< -lpthread -o $@
