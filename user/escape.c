@@ -120,6 +120,7 @@ void fputs_json_string(FILE *f, const char *src, size_t src_len)
 	char buf[256];
 	size_t done = 0;
 
+	src_len = strnlen(src, src_len); /* a NUL ends the string, as in escape_json() */
 	fputc('"', f);
 	/* Escape in chunks on character boundaries so any length goes through. */
 	while (done < src_len && src[done]) {

@@ -263,7 +263,7 @@ struct fig_exe *fig_unit_exe(struct fig_unit *u, const char *path)
 	e = (struct fig_exe *)fig_unit_find_exe(u, FIG_OTHER_EXE);
 	if (!e) {
 		if (u->n_exes > FIG_MAX_EXES_PER_UNIT) {
-			/* Only reachable with a hand-built unit: no room left even for "(other)". */
+			/* Only with a unit read from a file: no room even for "(other)". */
 			u->exes_dropped++;
 			errno = ENOSPC;
 			return NULL;
@@ -407,8 +407,12 @@ double fig_exe_period_stdev_ms(const struct fig_exe *e)
 	if (!e || !e->gaps)
 		return NAN;
 	mean = fig_exe_period_ms(e);
-	/* Population variance; rounding of the ms^2 sum can make it slightly negative. */
-	var = (double)e->gap_sumsq_ms2 / (double)e->gaps - mean * mean;
+	/*
+	 * The kernel squares whole (truncated) milliseconds: E[trunc(g)^2] is about
+	 * (mean - 0.5)^2 + var + 1/12, so correct for that before subtracting.
+	 */
+	mean -= 0.5;
+	var = (double)e->gap_sumsq_ms2 / (double)e->gaps - mean * mean - 1.0 / 12;
 	return sqrt(var > 0 ? var : 0);
 }
 
@@ -420,14 +424,21 @@ double fig_exe_lifetime_bucket_ms(int bucket)
 	return ldexp(M_SQRT2, bucket - 1) / 1000.0;
 }
 
+/* Counts read from a state file can be anything: saturate rather than wrap. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 double fig_exe_lifetime_pct_ms(const struct fig_exe *e, double pct)
 {
 	uint64_t total = 0, rank, seen = 0;
+	double want;
 
 	if (!e || isnan(pct))
 		return NAN;
 	for (int i = 0; i < RCA_LIFETIME_BUCKETS; i++)
-		total += e->lifetime_hist[i];
+		total = add_sat(total, e->lifetime_hist[i]);
 	if (!total)
 		return NAN;
 	if (pct < 0)
@@ -435,13 +446,13 @@ double fig_exe_lifetime_pct_ms(const struct fig_exe *e, double pct)
 	if (pct > 100)
 		pct = 100;
 	/* Nearest-rank: the smallest lifetime with at least pct% of exits at or below it. */
-	rank = (uint64_t)ceil(pct / 100.0 * (double)total);
+	want = ceil(pct / 100.0 * (double)total);
+	/* (double)total may round up past UINT64_MAX, where the cast would be undefined. */
+	rank = want >= (double)total ? total : (uint64_t)want;
 	if (rank < 1)
 		rank = 1;
-	if (rank > total)
-		rank = total;
 	for (int i = 0; i < RCA_LIFETIME_BUCKETS; i++) {
-		seen += e->lifetime_hist[i];
+		seen = add_sat(seen, e->lifetime_hist[i]);
 		if (seen >= rank)
 			return fig_exe_lifetime_bucket_ms(i);
 	}

@@ -8,7 +8,6 @@
 #ifndef RCATRACE_FIGURES_H
 #define RCATRACE_FIGURES_H
 
-#include <linux/types.h> /* rcatrace.h uses __u64 and does not include it (BPF gets it from vmlinux.h) */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -29,7 +29,7 @@ static void open_container(struct json_writer *w, char c)
 {
 	value_prefix(w);
 	fputc(c, w->f);
-	if (w->depth < JSON_MAX_DEPTH - 1)
+	if (w->depth < JSON_MAX_DEPTH)
 		w->depth++;
 	w->need_comma[w->depth] = 0;
 }

@@ -11,7 +11,7 @@
 struct json_writer {
 	FILE *f;
 	int depth;
-	int need_comma[JSON_MAX_DEPTH];
+	int need_comma[JSON_MAX_DEPTH + 1]; /* [0] is the top level */
 	int after_key;
 };
 

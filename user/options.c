@@ -195,6 +195,9 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* In a cluster (-jx) argv names the cluster: name the letter. */
+			if (optopt > 0 && optopt < 256)
+				return fail(err, errlen, "unknown option '-%c'", optopt);
 			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -256,6 +259,9 @@ enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* In a cluster (-jx) argv names the cluster: name the letter. */
+			if (optopt > 0 && optopt < 256)
+				return fail(err, errlen, "unknown option '-%c'", optopt);
 			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -116,9 +116,9 @@ static void window_add(struct window *w, const struct respawn_slot *s, double f)
 	w->exits += f * s->exits;
 	w->failed += f * s->exits_failed;
 	w->gaps += f * s->gaps;
-	w->gap_sum_ms += f * s->gap_sum_ms;
-	w->gap_sumsq_ms2 += f * s->gap_sumsq_ms2;
-	w->lifetime_sum_ms += f * s->lifetime_sum_ms;
+	w->gap_sum_ms += f * (double)s->gap_sum_ms;
+	w->gap_sumsq_ms2 += f * (double)s->gap_sumsq_ms2;
+	w->lifetime_sum_ms += f * (double)s->lifetime_sum_ms;
 	if (s->gaps)
 		w->slot_mean_ms[w->n_means++] = (double)s->gap_sum_ms / s->gaps;
 }
@@ -148,7 +148,8 @@ static void window_sum(const struct respawn_track *t, struct window *w)
 			if (dur < 0)
 				dur = 0;
 		} else {
-			s = &t->ring[(t->head + RESPAWN_TRACK_SLOTS - (k - 1)) % RESPAWN_TRACK_SLOTS];
+			/* k = 1 is ring[head], the newest closed slot. */
+			s = &t->ring[(t->head + RESPAWN_TRACK_SLOTS + 1 - k) % RESPAWN_TRACK_SLOTS];
 			dur = s->dur_ms;
 		}
 		begin = time_sub(end, dur);
@@ -342,10 +343,14 @@ enum respawn_transition respawn_track_observe(struct respawn_track *t,
 		new_starts = s->starts - t->last.starts;
 		slot_add(&t->open, &t->last, s);
 	}
-	/* A caller without start times still gets quiet times, to the sample. */
-	if (new_starts && last_start <= t->last_start_ms)
-		last_start = s->now_ms;
-	if (last_start > t->last_start_ms)
+	/*
+	 * Follow the caller's start time even when it goes back: it moves with
+	 * the wall clock, like now_ms. A caller that keeps none still gets
+	 * quiet times, to the sample.
+	 */
+	if (new_starts && last_start <= t->last.last_start_ms)
+		t->last_start_ms = s->now_ms;
+	else if (last_start > 0)
 		t->last_start_ms = last_start;
 	if (new_starts)
 		t->wait_start = 0;

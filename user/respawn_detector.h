@@ -9,8 +9,10 @@
  *
  * - storm: over the last window it started at least min_starts times and at
  *   least fail_ratio of its exits failed; or it loops faster than
- *   fast_period_ms, fast_min_starts times or more, each process dying before
- *   the next one starts. It must also have started recently (see quiet).
+ *   fast_period_ms, fast_min_starts times or more, its processes dying as
+ *   fast as they come (exits >= starts / 2) and one after the other (mean
+ *   lifetime <= mean period: not a pool of workers, not a parallel build).
+ *   It must also have started recently (see quiet).
  *   A job that fails on every scheduled run is a storm too: it fails again
  *   and again, which is what an operator needs to hear about.
  * - periodic: not a storm, exits mostly 0, and its gaps are regular
@@ -22,7 +24,8 @@
  * A storm ends once the executable has not started for its quiet time:
  * max(3 * period, period + 3 * stdev), at least quiet_min_ms, at most
  * quiet_max_ms. The stdev term keeps a bursty loop (5 quick failures, then a
- * long pause: systemd's start limit) from ending at every pause. After an
+ * long pause: systemd's start limit) from ending at every pause; only a
+ * first pause longer than anything seen before can end it once. After an
  * end, a new storm needs a new start.
  */
 #ifndef RCATRACE_RESPAWN_DETECTOR_H
@@ -33,15 +36,22 @@
 #include "figures.h" /* enum respawn_class */
 
 struct respawn_detector_config {
-	int64_t window_ms;          /* default 300000: figures are computed over the last window */
-	uint64_t min_starts;        /* default 5: starts in the window before a failing loop is a storm */
-	double fail_ratio;          /* default 0.5: share of failed exits that makes a loop failing */
-	int64_t fast_period_ms;     /* default 2000: a loop this fast is a storm even exiting 0 ... */
-	uint64_t fast_min_starts;   /* default 10: ... once it has started this often in the window */
-	double periodic_max_cv;     /* default 0.25: gap stdev/mean at most this to call it periodic */
-	int64_t quiet_min_ms;       /* default 30000: a storm ends after at least this long quiet */
-	int64_t quiet_max_ms;       /* default 600000: ... and at most this long */
-	uint64_t periodic_min_gaps; /* default 3: gaps needed to judge regularity (2 at least) */
+	/* Figures are computed over the last window_ms (default 300000). */
+	int64_t window_ms;
+	/* Starts in the window before a failing loop is a storm (default 5). */
+	uint64_t min_starts;
+	/* Share of failed exits that makes a loop failing (default 0.5). */
+	double fail_ratio;
+	/* A loop this fast (default 2000) is a storm even exiting 0 ... */
+	int64_t fast_period_ms;
+	/* ... once it has started this often in the window (default 10). */
+	uint64_t fast_min_starts;
+	/* Gap stdev/mean at most this to call it periodic (default 0.25). */
+	double periodic_max_cv;
+	/* A storm ends after this long without a start: 3 periods, clamped (30000, 600000). */
+	int64_t quiet_min_ms, quiet_max_ms;
+	/* Gaps needed to judge regularity (default 3; 2 at least). */
+	uint64_t periodic_min_gaps;
 };
 
 void respawn_detector_config_default(struct respawn_detector_config *c);

@@ -259,8 +259,9 @@ static size_t left(const struct reader *r)
 static int get_bytes(struct reader *r, size_t n, const char *what, const unsigned char **ret)
 {
 	if (n > left(r))
-		return fail(r, -EINVAL, "truncated: %s at payload offset %zu needs %zu bytes, %zu left",
-			    what, r->off, n, left(r));
+		return fail(r, -EINVAL,
+			    "truncated: %s at payload offset %zu needs %zu bytes, %zu left", what,
+			    r->off, n, left(r));
 	*ret = r->p + r->off;
 	r->off += n;
 	return 0;
@@ -277,7 +278,7 @@ static uint64_t le(const unsigned char *p, int bytes)
 
 static int get_u16(struct reader *r, const char *what, uint16_t *ret)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int e = get_bytes(r, 2, what, &p);
 
 	if (!e)
@@ -287,7 +288,7 @@ static int get_u16(struct reader *r, const char *what, uint16_t *ret)
 
 static int get_u32(struct reader *r, const char *what, uint32_t *ret)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int e = get_bytes(r, 4, what, &p);
 
 	if (!e)
@@ -297,7 +298,7 @@ static int get_u32(struct reader *r, const char *what, uint32_t *ret)
 
 static int get_u64(struct reader *r, const char *what, uint64_t *ret)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int e = get_bytes(r, 8, what, &p);
 
 	if (!e)
@@ -318,7 +319,7 @@ static int get_i64(struct reader *r, const char *what, int64_t *ret)
 /* Into a zeroed field of size bytes; must leave room for the NUL and hold none. */
 static int get_str(struct reader *r, const char *what, char *dst, size_t size)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	uint16_t n;
 	int e;
 
@@ -326,8 +327,8 @@ static int get_str(struct reader *r, const char *what, char *dst, size_t size)
 	if (e)
 		return e;
 	if (n > size - 1)
-		return fail(r, -EINVAL, "%s at payload offset %zu is %u bytes long, limit %zu", what,
-			    r->off - 2, n, size - 1);
+		return fail(r, -EINVAL, "%s at payload offset %zu is %u bytes long, limit %zu",
+			    what, r->off - 2, n, size - 1);
 	e = get_bytes(r, n, what, &p);
 	if (e)
 		return e;
@@ -478,7 +479,7 @@ static int get_payload(struct reader *r, struct fig_state *s)
 	}
 	/* Extension sections: none known yet, all skipped, each must end inside the payload. */
 	while (left(r)) {
-		const unsigned char *p;
+		const unsigned char *p = NULL;
 		uint32_t tag, len;
 
 		if (left(r) < SECTION_HEADER_LEN)
@@ -570,7 +571,8 @@ int state_file_load(const char *path, struct fig_state *ret, char *err, size_t e
 
 	fig_state_init(ret);
 	set_err(err, errlen, "%s", "");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in its place must not hang us; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = -errno;
 		set_err(err, errlen, "cannot open: %s", strerror(-e));
@@ -579,6 +581,12 @@ int state_file_load(const char *path, struct fig_state *ret, char *err, size_t e
 	if (fstat(fd, &st) < 0) {
 		e = -errno;
 		set_err(err, errlen, "cannot stat: %s", strerror(-e));
+		goto out;
+	}
+	/* Told apart so the caller does not try to set a directory aside as a corrupt file. */
+	if (S_ISDIR(st.st_mode)) {
+		e = -EISDIR;
+		set_err(err, errlen, "is a directory");
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {

@@ -44,7 +44,10 @@ int state_file_encode(const struct fig_state *s, void **ret_buf, size_t *ret_len
  * nothing leaks); whatever it held before is overwritten, not freed.
  */
 int state_file_decode(const void *buf, size_t len, struct fig_state *ret, char *err, size_t errlen);
-/* Reads path (refuses files over 64 MiB with -EFBIG) then decodes. -ENOENT when missing. */
+/*
+ * Reads path (refuses files over 64 MiB with -EFBIG) then decodes. -ENOENT when missing,
+ * -EISDIR for a directory, -EINVAL for another file that is not a regular one.
+ */
 int state_file_load(const char *path, struct fig_state *ret, char *err, size_t errlen);
 /*
  * Crash-safe save: creates the parent directory 0700 if missing, writes

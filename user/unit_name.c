@@ -62,8 +62,11 @@ static size_t copy(char *dst, size_t size, const char *src, size_t len)
 
 static size_t container_name(char *dst, size_t size, const char *runtime, const char *id)
 {
-	int n = snprintf(dst, size, "%s:%.*s", runtime, CONTAINER_ID_SHORT, id);
+	int n;
 
+	if (size == 0)
+		return 0;
+	n = snprintf(dst, size, "%s:%.*s", runtime, CONTAINER_ID_SHORT, id);
 	if (n < 0)
 		return 0;
 	return (size_t)n < size ? (size_t)n : size - 1;

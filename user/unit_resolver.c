@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "mountinfo.h"
@@ -17,6 +18,7 @@
 /* kernfs file handles carry the 64-bit node id; see FILEID_KERNFS in exportfs.h. */
 #define FILEID_KERNFS 0xfe
 #define WALK_MAX_DEPTH 32
+#define CGROUP2_SUPER_MAGIC_VALUE 0x63677270
 
 struct cache_entry {
 	uint64_t id;
@@ -76,7 +78,16 @@ struct unit_resolver *unit_resolver__new(const struct unit_resolver_opts *opts)
 		err = errno;
 		goto fail;
 	}
-	r->handles_work = 1;
+	/*
+	 * File handles name cgroups only on cgroup2 itself (kernfs); elsewhere,
+	 * e.g. a test's fake tree, walk the directories instead.
+	 */
+	{
+		struct statfs sfs;
+
+		r->handles_work = fstatfs(r->root_fd, &sfs) == 0 &&
+				  sfs.f_type == CGROUP2_SUPER_MAGIC_VALUE;
+	}
 	r->cap = cap;
 	r->nbuckets = cap * 2 + 1;
 	r->entries = calloc(cap, sizeof(*r->entries));
@@ -212,7 +223,8 @@ static int walk_find(int dirfd, uint64_t id, char *rel, size_t size, size_t len,
 		sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub >= 0)
 			ret = walk_find(sub, id, rel, size, len + 1 + nl, depth + 1);
-		rel[len] = '\0';
+		if (ret != 0)
+			rel[len] = '\0'; /* not found below: undo this level */
 	}
 	closedir(d);
 	return ret;

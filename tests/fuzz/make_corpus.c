@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Writes the seed corpus of fuzz_state_file into the directory given:
+ * small valid state files that between them use every part of the format.
+ *
+ *   cc -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser tests/fuzz/make_corpus.c \
+ *      user/state_file.c user/figures.c -lz -lm -o make_corpus
+ *   ./make_corpus tests/fuzz/corpus
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "state_file.h"
+
+static int write_file(const char *dir, const char *name, const void *buf, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		fprintf(stderr, "make_corpus: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	ok = fwrite(buf, 1, len, f) == len;
+	ok &= fclose(f) == 0;
+	if (!ok)
+		fprintf(stderr, "make_corpus: %s: write failed\n", path);
+	return ok ? 0 : -1;
+}
+
+static int write_state(const char *dir, const char *name, const struct fig_state *s)
+{
+	void *buf;
+	size_t len;
+	int r;
+
+	if (state_file_encode(s, &buf, &len)) {
+		fprintf(stderr, "make_corpus: %s: out of memory\n", name);
+		return -1;
+	}
+	r = write_file(dir, name, buf, len);
+	free(buf);
+	return r;
+}
+
+static void fill_exe(struct fig_exe *e, uint64_t seed)
+{
+	e->starts = seed * 3;
+	e->exits = seed * 3 - 1;
+	e->exits_failed = seed;
+	e->first_start_ms = 1700000000000 + (int64_t)seed;
+	e->last_start_ms = 1700000060000 + (int64_t)seed;
+	e->last_exit_ms = 1700000059000 + (int64_t)seed;
+	e->gaps = seed * 3 - 1;
+	e->gap_sum_ns = e->gaps * 2000000000ull;
+	e->gap_sumsq_ms2 = e->gaps * 4000000ull;
+	e->lifetime_sum_us = seed * 1500;
+	e->lifetime_hist[0] = 1;
+	e->lifetime_hist[11] = seed;
+	fig_exe_add_status(e, RCA_STATUS_CODE, 1, seed);
+	fig_exe_add_status(e, RCA_STATUS_SIGNAL, 9, 1);
+	e->respawn_class = seed % 3;
+	e->storm_since_ms = e->respawn_class == RESPAWN_STORM ? e->last_start_ms : 0;
+	e->storms = e->respawn_class == RESPAWN_STORM;
+}
+
+/* The state with its payload followed by an extension section, CRC fixed up. */
+static int write_with_section(const char *dir, const char *name, const struct fig_state *s)
+{
+	static const unsigned char section[] = { 0x31, 0x4d, 0x45, 0x4d, 4, 0, 0, 0, 1, 2, 3, 4 };
+	unsigned char *buf, *grown;
+	size_t len, plen;
+	uint32_t crc;
+	int r;
+
+	if (state_file_encode(s, (void **)&buf, &len))
+		return -1;
+	grown = realloc(buf, len + sizeof(section));
+	if (!grown) {
+		free(buf);
+		return -1;
+	}
+	buf = grown;
+	memcpy(buf + len, section, sizeof(section));
+	len += sizeof(section);
+	plen = len - 32;
+	for (int i = 0; i < 8; i++)
+		buf[16 + i] = (unsigned char)((uint64_t)plen >> (8 * i));
+	crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf + 32, (uInt)plen);
+	for (int i = 0; i < 4; i++)
+		buf[24 + i] = (unsigned char)(crc >> (8 * i));
+	r = write_file(dir, name, buf, len);
+	free(buf);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct fig_state s;
+	struct fig_boot *b;
+	struct fig_unit *u;
+	struct fig_exe *e;
+	char path[32];
+	int r = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: make_corpus DIR\n");
+		return 2;
+	}
+
+	fig_state_init(&s);
+	s.written_ms = 1700000000000;
+	s.interval_ms = 30000;
+	r |= write_state(argv[1], "empty.state", &s);
+
+	b = fig_state_boot(&s, "0b5e8c6a-2d1f-4c3b-9a8e-7f6d5c4b3a21");
+	b->first_ms = 1699990000000;
+	b->last_ms = 1700000000000;
+	u = fig_boot_unit(b, "crashy.service");
+	u->forks = 40;
+	u->execs = 30;
+	u->exits = 29;
+	u->exits_failed = 29;
+	u->first_ms = b->first_ms;
+	u->last_ms = b->last_ms;
+	fill_exe(fig_unit_exe(u, "/usr/bin/crashy"), 10);
+	r |= write_state(argv[1], "one_unit.state", &s);
+
+	s.lost[RCA_LOST_RINGBUF_EXEC] = 3;
+	s.lost[RCA_LOST_PROCS_FULL] = 1;
+	s.units_unnamed = 1;
+	s.boots_dropped = 1;
+	b = fig_state_boot(&s, "1c6f9d7b-3e2a-4d4c-8b9f-808e6d5c4b32");
+	b->first_ms = 1700000000000;
+	b->last_ms = 1700000600000;
+	b->units_dropped = 2;
+	u = fig_boot_unit(b, "cron.service");
+	u->forks = 5;
+	u->threads = 2;
+	fill_exe(fig_unit_exe(u, "/usr/sbin/cron"), 1);
+	fill_exe(fig_unit_exe(u, "/bin/sh"), 2);
+	u = fig_boot_unit(b, "cgroup:4242");
+	e = fig_unit_exe(u, "/opt/app/run");
+	fill_exe(e, 5);
+	for (uint32_t i = 0; i < FIG_MAX_STATUS + 2; i++)
+		fig_exe_add_status(e, RCA_STATUS_CODE, 10 + i, i + 1);
+	e->lifetime_hist[RCA_LIFETIME_BUCKETS - 1] = 2;
+	r |= write_state(argv[1], "two_boots.state", &s);
+	r |= write_with_section(argv[1], "section.state", &s);
+	fig_state_free(&s);
+
+	/* A unit at the executable bound, with its "(other)" entry. */
+	fig_state_init(&s);
+	b = fig_state_boot(&s, "2d7a0e8c-4f3b-4e5d-9c0a-919f7e6d5c43");
+	u = fig_boot_unit(b, "build.service");
+	for (int i = 0; i <= FIG_MAX_EXES_PER_UNIT; i++) {
+		snprintf(path, sizeof(path), "/t/%d", i);
+		fig_unit_exe(u, path)->starts = (uint64_t)i + 1;
+	}
+	r |= write_state(argv[1], "other_exe.state", &s);
+	fig_state_free(&s);
+	return r ? 1 : 0;
+}
