@@ -21,7 +21,8 @@ LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf 
 
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
 PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock \
-		figures state_file respawn_detector report unit_table
+		figures state_file respawn_detector report unit_table memory_growth fork_storm \
+		cgroup_controllers
 # Modules that drive the kernel or the terminal.
 SYS_MODULES  := loader view system cmd_run cmd_dump main
 
@@ -39,9 +40,16 @@ all: $(OUTPUT)/rcatrace
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	@mkdir -p $@
 
-$(BPF_OBJ): bpf/rcatrace.bpf.c include/rcatrace.h vmlinux/vmlinux.h $(wildcard bpf/*.bpf.h) | $(OUTPUT)
+# Each kernel module is compiled on its own, then linked into one object.
+BPF_MODULES := lifecycle memory signals
+BPF_PARTS   := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_MODULES))
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/rcatrace.h vmlinux/vmlinux.h $(wildcard bpf/*.bpf.h)
+	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-	$(LLVM_STRIP) -g $@
+
+$(BPF_OBJ): $(BPF_PARTS) | $(OUTPUT)
+	$(BPFTOOL) gen object $@ $^
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name rcatrace_bpf > $@

@@ -26,11 +26,32 @@
 #define RCA_DEFAULT_MAX_EXIT_STATUS 16384
 #define RCA_DEFAULT_MAX_PROCS 65536
 #define RCA_DEFAULT_RINGBUF_BYTES (512 * 1024)
+#define RCA_DEFAULT_MAX_MMS 65536
+#define RCA_DEFAULT_MAX_KILL_COUNTS 4096
+#define RCA_DEFAULT_MAX_FORK_FAILURES 4096
+/* Ancestors of a signal's sender walked at kill time. */
+#define RCA_LINEAGE_DEPTH 6
+
+/* Resident memory kinds, as rss_stat reports them. */
+enum rca_mem_kind {
+	RCA_MEM_ANON = 0,
+	RCA_MEM_FILE = 1,
+	RCA_MEM_SHMEM = 2,
+	RCA_MEM_KINDS = 3,
+};
+
+/* How an OOM kill was constrained. */
+enum rca_oom_constraint {
+	RCA_OOM_GLOBAL = 1, /* the machine ran out */
+	RCA_OOM_MEMCG = 2,  /* a memory cgroup hit its limit */
+};
 
 /* Ring-buffer records. Every record starts with __u32 type. */
 enum rca_record_type {
 	RCA_REC_EXEC = 1,
 	RCA_REC_EXIT = 2,
+	RCA_REC_OOM = 3,
+	RCA_REC_KILL = 4,
 };
 
 /* Why something was not recorded; indexes of the per-CPU `lost` array. */
@@ -41,6 +62,11 @@ enum rca_lost_kind {
 	RCA_LOST_LEDGER_FULL,      /* respawn_ledger full: an executable's counts were not kept */
 	RCA_LOST_STATUS_FULL,      /* exit_status full: an exit's code/signal was not kept */
 	RCA_LOST_PROCS_FULL,       /* procs full: a process's exec identity was not kept */
+	RCA_LOST_RINGBUF_OOM,      /* OOM record could not be reserved (oom_kills still counted) */
+	RCA_LOST_RINGBUF_KILL,     /* kill record could not be reserved (kill_counts stay exact) */
+	RCA_LOST_MM_FULL,          /* mm_rss full: a process's memory was not attributed */
+	RCA_LOST_KILLS_FULL,       /* kill_counts full: a kill was not counted */
+	RCA_LOST_FORKFAIL_FULL,    /* fork_failures full: a failed fork was not counted */
 	RCA_LOST_KIND_MAX,
 };
 
@@ -57,6 +83,7 @@ struct rca_unit_stats {
 	__u64 execs;       /* successful execs */
 	__u64 exits;       /* processes (thread groups) that ended */
 	__u64 exits_failed; /* ... with a non-zero code or a fatal signal */
+	__u64 oom_kills;   /* processes the OOM killer chose in this unit */
 	__u64 first_ns;    /* CLOCK_BOOTTIME of the first event seen */
 	__u64 last_ns;     /* CLOCK_BOOTTIME of the latest event */
 	char name[RCA_CGROUP_NAME_LEN]; /* kernfs leaf name at first sight */
@@ -95,6 +122,67 @@ struct rca_status_key {
 struct rca_proc {
 	__u64 exe_id;
 	__u64 exec_ns; /* CLOCK_BOOTTIME of its exec, 0 when inherited from fork */
+	__u64 mm;      /* its address space (a kernel pointer, used only as a key) */
+};
+
+/* unit_mem: resident pages per unit, key = cgroup v2 id of the mm's owner. */
+struct rca_unit_mem {
+	__s64 pages[RCA_MEM_KINDS];
+};
+
+/* mm_rss: what each address space last contributed, key = mm pointer. */
+struct rca_mm {
+	__u64 cgroup_id;
+	__s64 pages[RCA_MEM_KINDS];
+};
+
+/* kill_counts: exact count per (target unit, sender unit, signal, by kernel). */
+struct rca_kill_key {
+	__u64 target_cgroup_id;
+	__u64 sender_cgroup_id;
+	__u32 signal;
+	__u32 by_kernel;
+};
+
+/* fork_failures: failed clone/fork/vfork/clone3 per (unit, errno). */
+struct rca_forkfail_key {
+	__u64 cgroup_id;
+	__u32 err; /* positive errno */
+	__u32 _pad;
+};
+
+struct rca_proc_ref {
+	__u32 pid;
+	__u32 _pad;
+	__u64 cgroup_id;
+	char comm[RCA_COMM_LEN];
+};
+
+struct rca_oom_record {
+	__u32 type; /* RCA_REC_OOM */
+	__u32 constraint; /* enum rca_oom_constraint */
+	__u64 time_ns;    /* CLOCK_BOOTTIME */
+	struct rca_proc_ref victim;
+	struct rca_proc_ref trigger; /* the task whose allocation ran out */
+	__s64 oom_score_adj;
+	__s64 rss_pages[RCA_MEM_KINDS];
+	__u64 memcg_limit_bytes; /* of the memcg whose limit was hit; 0 when global */
+	__u64 memcg_usage_bytes;
+	__u64 memcg_id;          /* its kernfs id (v1 or v2 hierarchy) */
+	char memcg_name[RCA_CGROUP_NAME_LEN];
+};
+
+struct rca_kill_record {
+	__u32 type; /* RCA_REC_KILL */
+	__u32 signal;
+	__s32 result;    /* TRACE_SIGNAL_*: 0 delivered, 1 ignored, 2 already pending, ... */
+	__u32 by_kernel; /* 1: sent by the kernel (OOM killer, a fault, the terminal) */
+	__s32 si_code;
+	__u32 n_lineage;
+	__u64 time_ns;
+	struct rca_proc_ref sender;
+	struct rca_proc_ref target;
+	struct rca_proc_ref lineage[RCA_LINEAGE_DEPTH]; /* the sender's ancestors, parent first */
 };
 
 struct rca_exec_record {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "escape.h"
 #include "commands.h"
 #include "json_writer.h"
 #include "options.h"
@@ -13,21 +14,18 @@
 #include "state_file.h"
 #include "system.h"
 
-static const char *const lost_keys[RCA_LOST_KIND_MAX] = {
-	[RCA_LOST_RINGBUF_EXEC] = "ringbuf_exec", [RCA_LOST_RINGBUF_EXIT] = "ringbuf_exit",
-	[RCA_LOST_UNITS_FULL] = "units_full",	  [RCA_LOST_LEDGER_FULL] = "ledger_full",
-	[RCA_LOST_STATUS_FULL] = "status_full",	  [RCA_LOST_PROCS_FULL] = "procs_full",
-};
-
 static int unit_cmp(const void *a, const void *b)
 {
 	const struct fig_unit *x = *(const struct fig_unit *const *)a;
 	const struct fig_unit *y = *(const struct fig_unit *const *)b;
 
-	if (report_unit_storm(x) != report_unit_storm(y))
-		return report_unit_storm(y) - report_unit_storm(x);
+	/* What matters most first: alarms, then the busiest, then the biggest. */
+	if (report_unit_alarm(x) != report_unit_alarm(y))
+		return report_unit_alarm(y) - report_unit_alarm(x);
 	if (x->execs != y->execs)
 		return x->execs < y->execs ? 1 : -1;
+	if (x->mem.rss_anon_kib + x->mem.rss_file_kib != y->mem.rss_anon_kib + y->mem.rss_file_kib)
+		return x->mem.rss_anon_kib + x->mem.rss_file_kib < y->mem.rss_anon_kib + y->mem.rss_file_kib ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
@@ -82,15 +80,32 @@ static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
 	json_key(&w, "lost");
 	json_object_begin(&w);
 	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
-		json_kv_u64(&w, lost_keys[i], s->lost[i]);
+		json_kv_u64(&w, report_lost_key(i), s->lost[i]);
 	json_kv_u64(&w, "units_unnamed", s->units_unnamed);
 	json_kv_u64(&w, "units_dropped", cur->units_dropped);
 	json_kv_u64(&w, "boots_dropped", s->boots_dropped);
+	json_kv_u64(&w, "oom_kills_dropped", s->ooms_dropped);
+	json_kv_u64(&w, "kills_dropped", s->kills_dropped);
 	json_object_end(&w);
 	json_key(&w, "units");
 	json_array_begin(&w);
 	for (uint32_t i = 0; i < n; i++)
 		report_json_unit(&w, units[i], 1, s, cur->boot_id);
+	json_array_end(&w);
+	json_key(&w, "oom_kills");
+	json_array_begin(&w);
+	for (uint32_t i = 0; i < s->n_ooms; i++)
+		if (options_unit_matches(o->unit_globs, o->n_unit_globs, s->ooms[i].victim.unit) &&
+		    (!o->since_ms || s->ooms[i].time_ms >= o->since_ms))
+			report_json_oom(&w, &s->ooms[i]);
+	json_array_end(&w);
+	json_key(&w, "kills");
+	json_array_begin(&w);
+	for (uint32_t i = 0; i < s->n_kills; i++)
+		if ((options_unit_matches(o->unit_globs, o->n_unit_globs, s->kills[i].target.unit) ||
+		     options_unit_matches(o->unit_globs, o->n_unit_globs, s->kills[i].sender.unit)) &&
+		    (!o->since_ms || s->kills[i].time_ms >= o->since_ms))
+			report_json_kill(&w, &s->kills[i]);
 	json_array_end(&w);
 	/* Every boot the file knows, newest last, with its unit totals. */
 	json_key(&w, "boots");
@@ -138,6 +153,44 @@ static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
 	putchar('\n');
 	report_text_units(stdout, units, n, 1);
 	free(units);
+	if (s->n_ooms) {
+		printf("\nOOM kills (newest last, %u kept, %llu dropped):\n", s->n_ooms,
+		       (unsigned long long)s->ooms_dropped);
+		for (uint32_t i = 0; i < s->n_ooms; i++) {
+			const struct fig_oom *k = &s->ooms[i];
+			char unit[FIG_UNIT_NAME_MAX * 4], comm[64], tcomm[64];
+
+			escape_terminal(unit, sizeof(unit), k->victim.unit, strlen(k->victim.unit));
+			escape_terminal(comm, sizeof(comm), k->victim.comm, strlen(k->victim.comm));
+			escape_terminal(tcomm, sizeof(tcomm), k->trigger.comm, strlen(k->trigger.comm));
+			printf("  %s %s: %s (pid %u) %s, rss %llu KiB, triggered by %s (pid %u)\n",
+			       clock_format_iso8601(k->time_ms, when, sizeof(when)), unit, comm,
+			       k->victim.pid, k->constraint,
+			       (unsigned long long)(k->rss_anon_kib + k->rss_file_kib + k->rss_shmem_kib),
+			       tcomm, k->trigger.pid);
+		}
+	}
+	if (s->n_kills) {
+		uint32_t shown = 0;
+
+		for (uint32_t i = 0; i < s->n_kills; i++) {
+			const struct fig_kill *k = &s->kills[i];
+			char tu[FIG_UNIT_NAME_MAX * 4], su[FIG_UNIT_NAME_MAX * 4], tc[64], sc[64], sig[16];
+
+			if (strcmp(k->sender.unit, k->target.unit) == 0 && !k->by_kernel)
+				continue;
+			if (!shown++)
+				printf("\nKills across units (newest last):\n");
+			escape_terminal(tu, sizeof(tu), k->target.unit, strlen(k->target.unit));
+			escape_terminal(su, sizeof(su), k->sender.unit, strlen(k->sender.unit));
+			escape_terminal(tc, sizeof(tc), k->target.comm, strlen(k->target.comm));
+			escape_terminal(sc, sizeof(sc), k->sender.comm, strlen(k->sender.comm));
+			printf("  %s %s: %s (pid %u) got SIG%s from %s%s (pid %u) in %s\n",
+			       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc, k->target.pid,
+			       report_signal_name(k->signal, sig, sizeof(sig)),
+			       k->by_kernel ? "the kernel, in " : "", sc, k->sender.pid, su);
+		}
+	}
 	for (uint32_t b = s->n_boots; b-- > 0;) {
 		const struct fig_boot *boot = &s->boots[b];
 

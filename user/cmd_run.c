@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup_controllers.h"
 #include "clock.h"
 #include "commands.h"
 #include "escape.h"
@@ -27,6 +28,11 @@
 /* A unit idle this long is a candidate for retirement (its cgroup may be gone). */
 #define RETIRE_IDLE_NS (10ULL * 1000000000ULL)
 #define MAX_RETIRE 1024
+/* Controllers (pids, memory) of active units are read this often. */
+#define CONTROLLERS_EVERY_MS 2000
+/* The task iterator reconciles per-unit memory with the kernel's counters this often. */
+#define MEMORY_SYNC_EVERY_MS 60000
+#define MAX_ACTIVE 1024
 
 static volatile sig_atomic_t stop_requested;
 
@@ -51,6 +57,12 @@ struct run_ctx {
 	uint32_t units_in_map;
 	int state_error;
 	int out_error;
+	uint64_t active_ids[MAX_ACTIVE]; /* cgroups with a recent event: their controllers are read */
+	uint32_t n_active;
+	int read_controllers;
+	uint64_t ooms_seen;
+	char boot_id[FIG_BOOT_ID_MAX];
+	double window_s; /* respawn detector window, for messages */
 };
 
 static int name_cgroup(void *ctx, uint64_t cgroup_id, const char *leaf, char *dst, size_t size)
@@ -100,35 +112,217 @@ static void emit_event(struct run_ctx *r, const struct rca_event *ev, const char
 	fputc('\n', stdout);
 }
 
+/*
+ * A record's unit, named now, at first sight; if the cgroup is already gone,
+ * by the leaf name the kernel recorded when it first counted the unit.
+ */
+static void name_record_unit(struct run_ctx *r, uint64_t cgroup_id, char *unit, size_t size)
+{
+	char leaf[RCA_CGROUP_NAME_LEN + 1] = "";
+
+	if (!unit_resolver__cached(r->resolver, cgroup_id))
+		loader__unit_leaf(r->loader, cgroup_id, leaf, sizeof(leaf));
+	unit_resolver__name(r->resolver, cgroup_id, leaf, unit, size);
+}
+
+static void proc_ref_of(struct run_ctx *r, const struct rca_proc_ref *in, struct fig_proc_ref *out)
+{
+	out->pid = in->pid;
+	snprintf(out->comm, sizeof(out->comm), "%s", in->comm);
+	name_record_unit(r, in->cgroup_id, out->unit, sizeof(out->unit));
+}
+
+static void json_proc_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	json_kv_u64(w, "pid", p->pid);
+	json_kv_string(w, "comm", p->comm);
+	json_kv_string(w, "unit", p->unit);
+	json_object_end(w);
+}
+
+static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
+{
+	static const char *const kinds[] = { "anon", "file", "shmem" };
+	struct fig_oom o;
+	char when[40], victim_unit[FIG_UNIT_NAME_MAX * 4], comm[RCA_COMM_LEN * 4];
+	char trig_comm[RCA_COMM_LEN * 4];
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	o.time_ms = clock_boot_ns_to_unix_ms(rec->time_ns);
+	snprintf(o.boot_id, sizeof(o.boot_id), "%s", r->boot_id);
+	proc_ref_of(r, &rec->victim, &o.victim);
+	proc_ref_of(r, &rec->trigger, &o.trigger);
+	snprintf(o.constraint, sizeof(o.constraint), "%s",
+		 rec->constraint == RCA_OOM_MEMCG ? "memcg" : "global");
+	snprintf(o.memcg, sizeof(o.memcg), "%s", rec->memcg_name);
+	o.memcg_limit_bytes = rec->constraint == RCA_OOM_MEMCG ? (int64_t)rec->memcg_limit_bytes : -1;
+	o.memcg_usage_bytes = rec->constraint == RCA_OOM_MEMCG ? (int64_t)rec->memcg_usage_bytes : -1;
+	o.rss_anon_kib = rec->rss_pages[RCA_MEM_ANON] > 0 ? rec->rss_pages[RCA_MEM_ANON] * 4 : 0;
+	o.rss_file_kib = rec->rss_pages[RCA_MEM_FILE] > 0 ? rec->rss_pages[RCA_MEM_FILE] * 4 : 0;
+	o.rss_shmem_kib = rec->rss_pages[RCA_MEM_SHMEM] > 0 ? rec->rss_pages[RCA_MEM_SHMEM] * 4 : 0;
+	o.oom_score_adj = (int32_t)rec->oom_score_adj;
+	o.n_top_rss = unit_table__top_units(r->table, 0, o.top_rss, FIG_OOM_TOP_UNITS);
+	o.n_top_growth = unit_table__top_units(r->table, 1, o.top_growth, FIG_OOM_TOP_UNITS);
+	r->ooms_seen++;
+	unit_table__add_oom(r->table, &o);
+	/* On disk now: the machine may not live to the next interval. */
+	if (r->o.state_path && (err = state_file_save(r->o.state_path, unit_table__state(r->table))))
+		fprintf(stderr, "rcatrace: could not write the OOM kill to %s: %s\n", r->o.state_path,
+			strerror(-err));
+
+	if (r->o.json) {
+		struct json_writer *w = &r->json;
+
+		json_object_begin(w);
+		json_kv_string(w, "type", "oom_kill");
+		json_kv_string(w, "time", clock_format_iso8601(o.time_ms, when, sizeof(when)));
+		json_kv_u64(w, "pid", o.victim.pid);
+		json_kv_string(w, "comm", o.victim.comm);
+		json_kv_string(w, "unit", o.victim.unit);
+		json_kv_string(w, "constraint", o.constraint);
+		json_kv_string(w, "memcg", o.memcg);
+		if (o.memcg_limit_bytes >= 0)
+			json_kv_i64(w, "memcg_limit_bytes", o.memcg_limit_bytes);
+		else
+			json_kv_null(w, "memcg_limit_bytes");
+		json_key(w, "rss_kib");
+		json_object_begin(w);
+		json_kv_u64(w, kinds[0], o.rss_anon_kib);
+		json_kv_u64(w, kinds[1], o.rss_file_kib);
+		json_kv_u64(w, kinds[2], o.rss_shmem_kib);
+		json_object_end(w);
+		json_kv_i64(w, "oom_score_adj", o.oom_score_adj);
+		json_proc_ref(w, "trigger", &o.trigger);
+		json_kv_bool(w, "on_disk", r->o.state_path != NULL);
+		json_object_end(w);
+		fputc('\n', stdout);
+		fflush(stdout);
+		return;
+	}
+	escape_terminal(victim_unit, sizeof(victim_unit), o.victim.unit, strlen(o.victim.unit));
+	escape_terminal(comm, sizeof(comm), o.victim.comm, strlen(o.victim.comm));
+	escape_terminal(trig_comm, sizeof(trig_comm), o.trigger.comm, strlen(o.trigger.comm));
+	fprintf(stderr, "rcatrace: OOM KILL %s: %s (pid %u), %s, rss %llu KiB anon + %llu KiB file; "
+			"allocation by %s (pid %u)\n",
+		victim_unit, comm, o.victim.pid, o.constraint, (unsigned long long)o.rss_anon_kib,
+		(unsigned long long)o.rss_file_kib, trig_comm, o.trigger.pid);
+}
+
+static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
+{
+	struct fig_kill k;
+	char sig[16], when[40];
+	int cross;
+
+	memset(&k, 0, sizeof(k));
+	k.time_ms = clock_boot_ns_to_unix_ms(rec->time_ns);
+	snprintf(k.boot_id, sizeof(k.boot_id), "%s", r->boot_id);
+	k.signal = rec->signal;
+	k.by_kernel = rec->by_kernel;
+	k.result = rec->result;
+	proc_ref_of(r, &rec->sender, &k.sender);
+	proc_ref_of(r, &rec->target, &k.target);
+	k.n_lineage = rec->n_lineage < FIG_LINEAGE_MAX ? rec->n_lineage : FIG_LINEAGE_MAX;
+	for (uint32_t i = 0; i < k.n_lineage; i++)
+		proc_ref_of(r, &rec->lineage[i], &k.lineage[i]);
+	unit_table__add_kill_record(r->table, &k);
+	cross = strcmp(k.sender.unit, k.target.unit) != 0 && !k.by_kernel;
+	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.target.unit) &&
+	    !options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.sender.unit))
+		return;
+	report_signal_name(k.signal, sig, sizeof(sig));
+	if (r->o.json) {
+		struct json_writer *w = &r->json;
+
+		json_object_begin(w);
+		json_kv_string(w, "type", "kill");
+		json_kv_string(w, "time", clock_format_iso8601(k.time_ms, when, sizeof(when)));
+		json_kv_u64(w, "signal", k.signal);
+		json_key(w, "signal_name");
+		{
+			char full[20];
+
+			snprintf(full, sizeof(full), "SIG%s", sig);
+			json_string(w, full);
+		}
+		json_kv_bool(w, "by_kernel", k.by_kernel);
+		json_kv_i64(w, "result", k.result);
+		json_kv_bool(w, "cross_unit", cross);
+		json_key(w, "sender");
+		json_object_begin(w);
+		json_kv_u64(w, "pid", k.sender.pid);
+		json_kv_string(w, "comm", k.sender.comm);
+		json_kv_string(w, "unit", k.sender.unit);
+		json_key(w, "lineage");
+		json_array_begin(w);
+		for (uint32_t i = 0; i < k.n_lineage; i++) {
+			json_object_begin(w);
+			json_kv_u64(w, "pid", k.lineage[i].pid);
+			json_kv_string(w, "comm", k.lineage[i].comm);
+			json_kv_string(w, "unit", k.lineage[i].unit);
+			json_object_end(w);
+		}
+		json_array_end(w);
+		json_object_end(w);
+		json_proc_ref(w, "target", &k.target);
+		json_object_end(w);
+		fputc('\n', stdout);
+		return;
+	}
+	if (cross) {
+		char tu[FIG_UNIT_NAME_MAX * 4], tc[64], sc[64], su[FIG_UNIT_NAME_MAX * 4];
+
+		escape_terminal(tu, sizeof(tu), k.target.unit, strlen(k.target.unit));
+		escape_terminal(tc, sizeof(tc), k.target.comm, strlen(k.target.comm));
+		escape_terminal(sc, sizeof(sc), k.sender.comm, strlen(k.sender.comm));
+		escape_terminal(su, sizeof(su), k.sender.unit, strlen(k.sender.unit));
+		fprintf(stderr, "rcatrace: KILL %s: %s (pid %u) got SIG%s from %s (pid %u) in %s\n", tu,
+			tc, k.target.pid, sig, sc, k.sender.pid, su);
+	}
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct run_ctx *r = ctx;
 	struct rca_event ev;
 	char unit[UNIT_NAME_MAX];
 
-	if (record_decode(data, size, &ev) < 0) {
-		r->records_invalid++;
-		return 0;
-	}
-	r->records++;
-	if (ev.type == RCA_REC_EXEC)
-		unit_table__learn_exe(r->table, ev.exe_id, ev.filename);
-	if (!r->o.json)
-		return 0;
-	/*
-	 * Named now, at first sight; if the cgroup is already gone, by the leaf
-	 * name the kernel recorded when it first counted the unit.
-	 */
-	if (!unit_resolver__cached(r->resolver, ev.cgroup_id)) {
-		char leaf[RCA_CGROUP_NAME_LEN + 1] = "";
+	switch (record_type(data, size)) {
+	case RCA_REC_OOM: {
+		struct rca_oom_record oom;
 
-		loader__unit_leaf(r->loader, ev.cgroup_id, leaf, sizeof(leaf));
-		unit_resolver__name(r->resolver, ev.cgroup_id, leaf, unit, sizeof(unit));
-	} else {
-		unit_resolver__name(r->resolver, ev.cgroup_id, NULL, unit, sizeof(unit));
+		if (record_decode_oom(data, size, &oom) < 0)
+			break;
+		r->records++;
+		handle_oom(r, &oom);
+		return 0;
 	}
-	if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, unit))
-		emit_event(r, &ev, unit);
+	case RCA_REC_KILL: {
+		struct rca_kill_record kill;
+
+		if (record_decode_kill(data, size, &kill) < 0)
+			break;
+		r->records++;
+		handle_kill(r, &kill);
+		return 0;
+	}
+	default:
+		if (record_decode(data, size, &ev) < 0)
+			break;
+		r->records++;
+		if (ev.type == RCA_REC_EXEC)
+			unit_table__learn_exe(r->table, ev.exe_id, ev.filename);
+		if (!r->o.json)
+			return 0;
+		name_record_unit(r, ev.cgroup_id, unit, sizeof(unit));
+		if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, unit))
+			emit_event(r, &ev, unit);
+		return 0;
+	}
+	r->records_invalid++;
 	return 0;
 }
 
@@ -146,6 +340,9 @@ static int sample_unit(void *ctx, uint64_t cgroup_id, const struct rca_unit_stat
 
 	r->units_in_map++;
 	unit_table__add_unit(r->table, cgroup_id, st, is_retired(r, cgroup_id));
+	if (r->read_controllers && r->n_active < MAX_ACTIVE && !is_retired(r, cgroup_id) &&
+	    st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns())
+		r->active_ids[r->n_active++] = cgroup_id;
 	return 0;
 }
 
@@ -165,6 +362,80 @@ static int sample_status(void *ctx, const struct rca_status_key *key, uint64_t c
 	return 0;
 }
 
+static int sample_mem(void *ctx, uint64_t cgroup_id, const struct rca_unit_mem *m)
+{
+	struct run_ctx *r = ctx;
+
+	unit_table__add_mem(r->table, cgroup_id, m, is_retired(r, cgroup_id));
+	return 0;
+}
+
+static int sample_kill(void *ctx, const struct rca_kill_key *key, uint64_t count)
+{
+	struct run_ctx *r = ctx;
+
+	unit_table__add_kills(r->table, key, count,
+			      is_retired(r, key->target_cgroup_id) || is_retired(r, key->sender_cgroup_id));
+	return 0;
+}
+
+static int sample_forkfail(void *ctx, const struct rca_forkfail_key *key, uint64_t count)
+{
+	struct run_ctx *r = ctx;
+
+	unit_table__add_forkfail(r->table, key, count, is_retired(r, key->cgroup_id));
+	return 0;
+}
+
+/* Reads the pids/memory controllers of the units active lately, through one of their pids. */
+static void read_controllers(struct run_ctx *r)
+{
+	struct cgroup_controllers_opts co = { .proc_root = "/proc", .cgroup_root = "/sys/fs/cgroup",
+					      .cgroup2_mount = unit_resolver__root(r->resolver) };
+
+	for (uint32_t i = 0; i < r->n_active; i++) {
+		char rel[PATH_MAX], path[PATH_MAX + 64], name[UNIT_NAME_MAX], line[32];
+		struct cgroup_figures cg;
+		int64_t procs = 0;
+		int pid = -1;
+		FILE *f;
+
+		if (unit_resolver__path(r->resolver, r->active_ids[i], rel, sizeof(rel)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s%s/cgroup.procs", unit_resolver__root(r->resolver),
+			 strcmp(rel, "/") == 0 ? "" : rel);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (pid < 0)
+				pid = atoi(line);
+			procs++;
+		}
+		fclose(f);
+		unit_resolver__name(r->resolver, r->active_ids[i], NULL, name, sizeof(name));
+		if (pid > 0 && cgroup_controllers_read(&co, pid, &cg) == 0)
+			unit_table__set_controllers(r->table, name, &cg, procs);
+		else
+			unit_table__set_controllers(r->table, name, NULL, procs);
+	}
+}
+
+static uint64_t mem_available_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	unsigned long long kib = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 struct retire_scan {
 	struct run_ctx *r;
 	uint64_t now_ns;
@@ -182,23 +453,35 @@ static int find_gone(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats 
 	return 0;
 }
 
-static void report_finding(void *ctx, const struct unit_table_finding *f)
+static void finding_json_head(struct run_ctx *r, const char *finding, int started,
+			      const struct fig_unit *u)
 {
-	struct run_ctx *r = ctx;
-	const char *what = f->what == RESPAWN_STORM_STARTED ? "started" : "ended";
-	char unit[FIG_UNIT_NAME_MAX * 4], exe[RCA_EXE_PATH_LEN * 4], status[256];
+	struct json_writer *w = &r->json;
 
-	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
-		return;
+	json_object_begin(w);
+	json_kv_string(w, "type", "finding");
+	json_kv_string(w, "finding", finding);
+	json_kv_string(w, "state", started ? "started" : "ended");
+	json_time(w, "time", clock_now_unix_ms());
+	json_kv_string(w, "unit", u->name);
+}
+
+static void finding_json_end(struct run_ctx *r)
+{
+	json_object_end(&r->json);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void report_respawn(struct run_ctx *r, const struct unit_table_finding *f, const char *unit)
+{
+	char exe[RCA_EXE_PATH_LEN * 4], status[256];
+	struct fig_unit one = { .n_exes = 1, .exes = (struct fig_exe *)f->exe };
+
 	if (r->o.json) {
 		struct json_writer *w = &r->json;
 
-		json_object_begin(w);
-		json_kv_string(w, "type", "finding");
-		json_kv_string(w, "finding", "respawn_storm");
-		json_kv_string(w, "state", what);
-		json_time(w, "time", clock_now_unix_ms());
-		json_kv_string(w, "unit", f->unit->name);
+		finding_json_head(r, "respawn_storm", f->started, f->unit);
 		json_kv_string(w, "executable", f->exe->path);
 		json_kv_u64(w, "starts", f->exe->starts);
 		json_kv_u64(w, "window_starts", f->fig.window_starts);
@@ -209,39 +492,108 @@ static void report_finding(void *ctx, const struct unit_table_finding *f)
 		report_json_status(w, f->exe, 1, RCA_STATUS_CODE);
 		json_key(w, "signals");
 		report_json_status(w, f->exe, 1, RCA_STATUS_SIGNAL);
-		json_object_end(w);
-		fputc('\n', stdout);
-		fflush(stdout);
+		finding_json_end(r);
 		return;
 	}
-	escape_terminal(unit, sizeof(unit), f->unit->name, strlen(f->unit->name));
 	escape_terminal(exe, sizeof(exe), f->exe->path, strlen(f->exe->path));
-	{
-		struct fig_unit one = { .n_exes = 1, .exes = (struct fig_exe *)f->exe };
-
-		report_format_status(status, sizeof(status), &one);
-	}
+	report_format_status(status, sizeof(status), &one);
 	/* stderr: one clear line, and it does not disturb the redrawn table on stdout. */
-	if (f->what == RESPAWN_STORM_STARTED)
+	if (f->started)
 		fprintf(stderr,
-			"rcatrace: RESPAWN STORM %s: %s started %llu times (%llu in the last %.0fs), "
-			"every %.1fs, exits %s\n",
+			"rcatrace: RESPAWN STORM %s: %s started %llu times (%llu in the last %.0f s), "
+			"every %.1f s, exits %s\n",
 			unit, exe, (unsigned long long)f->exe->starts,
-			(unsigned long long)f->fig.window_starts, r->o.interval_ms ? 300.0 : 0,
+			(unsigned long long)f->fig.window_starts, r->window_s,
 			f->fig.period_ms / 1000.0, status[0] ? status : "-");
 	else
 		fprintf(stderr, "rcatrace: respawn storm ended %s: %s, %llu starts in all, exits %s\n",
 			unit, exe, (unsigned long long)f->exe->starts, status[0] ? status : "-");
 }
 
+static void report_fork_storm(struct run_ctx *r, const struct unit_table_finding *f,
+			      const char *unit)
+{
+	const struct fig_unit *u = f->unit;
+
+	if (r->o.json) {
+		struct json_writer *w = &r->json;
+
+		finding_json_head(r, "fork_storm", f->started, u);
+		json_kv_double(w, "fork_rate_per_s", f->fork.fork_rate_per_s, 1);
+		json_kv_double(w, "exec_rate_per_s", f->fork.exec_rate_per_s, 1);
+		json_kv_u64(w, "window_forks", f->fork.window_forks);
+		json_kv_u64(w, "window_failed", f->fork.window_failed);
+		json_kv_u64(w, "forks_failed", u->forks_failed);
+		json_kv_i64(w, "pids_current", u->pids_current);
+		json_kv_i64(w, "pids_max", u->pids_max);
+		finding_json_end(r);
+		return;
+	}
+	if (f->started)
+		fprintf(stderr, "rcatrace: FORK STORM %s: %.0f forks/s against %.0f execs/s, %llu failed "
+				"forks (%lld of %lld pids)\n",
+			unit, f->fork.fork_rate_per_s, f->fork.exec_rate_per_s,
+			(unsigned long long)u->forks_failed, (long long)u->pids_current,
+			(long long)u->pids_max);
+	else
+		fprintf(stderr, "rcatrace: fork storm ended %s: %llu forks, %llu failed in all\n", unit,
+			(unsigned long long)u->forks, (unsigned long long)u->forks_failed);
+}
+
+static void report_leak(struct run_ctx *r, const struct unit_table_finding *f, const char *unit)
+{
+	const struct fig_memory *m = &f->unit->mem;
+	uint64_t rss = m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib;
+
+	if (r->o.json) {
+		struct json_writer *w = &r->json;
+
+		finding_json_head(r, "leak_suspect", f->started, f->unit);
+		json_kv_u64(w, "rss_kib", rss);
+		json_kv_double(w, "growth_kib_per_s", m->growth_kib_per_s, 1);
+		json_kv_double(w, "growth_fit_r2", m->growth_fit_r2, 3);
+		json_kv_double(w, "window_s", m->growth_window_s, 0);
+		if (m->exhaustion_eta_s >= 0)
+			json_kv_i64(w, "exhaustion_eta_s", m->exhaustion_eta_s);
+		else
+			json_kv_null(w, "exhaustion_eta_s");
+		finding_json_end(r);
+		return;
+	}
+	if (f->started)
+		fprintf(stderr, "rcatrace: LEAK SUSPECT %s: %llu KiB resident, growing %.1f KiB/s "
+				"(R² %.2f over %.0f s)%s\n",
+			unit, (unsigned long long)rss, m->growth_kib_per_s, m->growth_fit_r2,
+			m->growth_window_s, m->exhaustion_eta_s >= 0 ? ", memory runs out in time" : "");
+	else
+		fprintf(stderr, "rcatrace: leak suspect cleared %s: %llu KiB resident\n", unit,
+			(unsigned long long)rss);
+}
+
+static void report_finding(void *ctx, const struct unit_table_finding *f)
+{
+	struct run_ctx *r = ctx;
+	char unit[FIG_UNIT_NAME_MAX * 4];
+
+	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
+		return;
+	escape_terminal(unit, sizeof(unit), f->unit->name, strlen(f->unit->name));
+	switch (f->kind) {
+	case FINDING_RESPAWN_STORM:
+		report_respawn(r, f, unit);
+		break;
+	case FINDING_FORK_STORM:
+		report_fork_storm(r, f, unit);
+		break;
+	case FINDING_LEAK_SUSPECT:
+		report_leak(r, f, unit);
+		break;
+	}
+}
+
 static void emit_stats(struct run_ctx *r, const uint64_t lost[RCA_LOST_KIND_MAX], int64_t now_ms)
 {
-	static const char *const lost_keys[RCA_LOST_KIND_MAX] = {
-		[RCA_LOST_RINGBUF_EXEC] = "ringbuf_exec", [RCA_LOST_RINGBUF_EXIT] = "ringbuf_exit",
-		[RCA_LOST_UNITS_FULL] = "units_full",	  [RCA_LOST_LEDGER_FULL] = "ledger_full",
-		[RCA_LOST_STATUS_FULL] = "status_full",	  [RCA_LOST_PROCS_FULL] = "procs_full",
-	};
-	struct unit_resolver_stats rs;
+		struct unit_resolver_stats rs;
 	struct json_writer *w = &r->json;
 
 	unit_resolver__stats(r->resolver, &rs);
@@ -251,7 +603,7 @@ static void emit_stats(struct run_ctx *r, const uint64_t lost[RCA_LOST_KIND_MAX]
 	json_key(w, "lost");
 	json_object_begin(w);
 	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
-		json_kv_u64(w, lost_keys[i], lost[i]);
+		json_kv_u64(w, report_lost_key(i), lost[i]);
 	json_object_end(w);
 	json_kv_u64(w, "records", r->records);
 	json_kv_u64(w, "records_invalid", r->records_invalid);
@@ -278,14 +630,24 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire_scan, uint64_t l
 		loader__for_each_unit(r->loader, find_gone, &s);
 	}
 	r->units_in_map = 0;
+	r->n_active = 0;
 	unit_table__begin(r->table);
 	err = loader__for_each_unit(r->loader, sample_unit, r);
 	if (!err)
 		err = loader__for_each_ledger(r->loader, sample_ledger, r);
 	if (!err)
 		err = loader__for_each_status(r->loader, sample_status, r);
+	if (!err)
+		err = loader__for_each_mem(r->loader, sample_mem, r);
+	if (!err)
+		err = loader__for_each_kill(r->loader, sample_kill, r);
+	if (!err)
+		err = loader__for_each_forkfail(r->loader, sample_forkfail, r);
 	if (err)
 		return err;
+	if (r->read_controllers)
+		read_controllers(r);
+	unit_table__set_mem_available(r->table, mem_available_kib());
 	for (uint32_t i = 0; i < r->n_retire; i++)
 		loader__forget_cgroup(r->loader, r->retire_ids[i]);
 	loader__read_lost(r->loader, lost);
@@ -391,7 +753,7 @@ int cmd_run(int argc, char **argv)
 	struct fig_state base;
 	char err[256], boot_id[FIG_BOOT_ID_MAX];
 	uint64_t lost[RCA_LOST_KIND_MAX] = { 0 };
-	int64_t start_ms, next_sample, next_save, next_retire, now;
+	int64_t start_ms, next_sample, next_save, next_retire, next_controllers, next_memsync, now;
 	int ret = 1, e;
 
 	switch (options_parse_run(argc, argv, &r.o, err, sizeof(err))) {
@@ -416,6 +778,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (system_boot_id(boot_id, sizeof(boot_id)) < 0)
 		snprintf(boot_id, sizeof(boot_id), "unknown");
+	snprintf(r.boot_id, sizeof(r.boot_id), "%s", boot_id);
 	json_init(&r.json, stdout);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -432,6 +795,10 @@ int cmd_run(int argc, char **argv)
 	topts.name = name_cgroup;
 	topts.name_ctx = &r;
 	respawn_detector_config_default(&topts.detector);
+	memory_growth_config_default(&topts.growth);
+	topts.growth.window_s = r.o.growth_window_ms / 1000.0;
+	fork_storm_config_default(&topts.fork_storm);
+	r.window_s = topts.detector.window_ms / 1000.0;
 	r.table = unit_table__new(&topts);
 	fig_state_free(&base);
 	if (!r.table) {
@@ -453,6 +820,7 @@ int cmd_run(int argc, char **argv)
 	lopts.max_units = r.o.max_units;
 	lopts.self_tgid = (uint32_t)getpid();
 	lopts.verbose = r.o.verbose;
+	lopts.kill_signals = r.o.kill_signals;
 	lopts.on_record = on_record;
 	lopts.ctx = &r;
 	r.loader = loader__new(&lopts);
@@ -477,14 +845,32 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "rcatrace: attached %d programs (fork, exec, exit); cgroup2 at %s; state %s; "
-			"Ctrl-C to stop\n", loader__attached(r.loader), unit_resolver__root(r.resolver),
+	{
+		const struct loader_missing *miss;
+		int n_miss;
+
+		miss = loader__missing(r.loader, &n_miss);
+		for (int i = 0; i < n_miss; i++)
+			fprintf(stderr, "rcatrace: this kernel lacks %s: %s\n", miss[i].hook,
+				miss[i].consequence);
+		if (loader__mounted_tracefs(r.loader))
+			fprintf(stderr, "rcatrace: mounted tracefs at /sys/kernel/tracing for the "
+					"syscall tracepoints\n");
+		e = loader__sync_memory(r.loader);
+		if (e)
+			fprintf(stderr, "rcatrace: could not seed the memory of running processes (%s); "
+					"their memory counts from their next page fault\n", strerror(-e));
+	}
+	fprintf(stderr, "rcatrace: attached %d programs; cgroup2 at %s; state %s; Ctrl-C to stop\n",
+		loader__attached(r.loader), unit_resolver__root(r.resolver),
 		r.o.state_path ? r.o.state_path : "off");
 
 	start_ms = clock_now_unix_ms();
 	next_sample = start_ms + r.o.interval_ms;
 	next_save = start_ms + r.o.state_interval_ms;
 	next_retire = start_ms + RETIRE_EVERY_MS;
+	next_controllers = start_ms;
+	next_memsync = start_ms + MEMORY_SYNC_EVERY_MS;
 	while (!stop_requested) {
 		int64_t wait;
 
@@ -511,6 +897,13 @@ int cmd_run(int argc, char **argv)
 				retire = 1;
 			if (retire)
 				next_retire = now + RETIRE_EVERY_MS;
+			r.read_controllers = now >= next_controllers;
+			if (r.read_controllers)
+				next_controllers = now + CONTROLLERS_EVERY_MS;
+			if (now >= next_memsync) {
+				loader__sync_memory(r.loader);
+				next_memsync = now + MEMORY_SYNC_EVERY_MS;
+			}
 			e = sample(&r, now, retire, lost);
 		}
 		if (e) {

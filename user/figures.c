@@ -52,6 +52,10 @@ static void unit_free(struct fig_unit *u)
 	u->exes = NULL;
 	u->n_exes = 0;
 	u->cap_exes = 0;
+	free(u->kill_counts);
+	u->kill_counts = NULL;
+	u->n_kill_counts = 0;
+	u->cap_kill_counts = 0;
 }
 
 static void boot_free(struct fig_boot *b)
@@ -77,26 +81,43 @@ void fig_state_free(struct fig_state *s)
 	for (uint32_t i = 0; i < s->n_boots; i++)
 		boot_free(&s->boots[i]);
 	free(s->boots);
+	free(s->ooms);
+	free(s->kills);
 	fig_state_init(s);
 }
 
+/*
+ * A copy of n elements of src in a new array, or NULL: for n == 0 (nothing to
+ * hold) or with *ret_nomem set when out of memory.
+ */
+static void *dup_array(const void *src, uint32_t n, size_t elem, int *ret_nomem)
+{
+	void *p;
+
+	if (!n)
+		return NULL;
+	p = malloc((size_t)n * elem);
+	if (!p) {
+		*ret_nomem = 1;
+		return NULL;
+	}
+	memcpy(p, src, (size_t)n * elem);
+	return p;
+}
+
+/* On failure dst holds only what was copied, so unit_free() may be called on it. */
 static int unit_copy(struct fig_unit *dst, const struct fig_unit *src)
 {
+	int nomem = 0;
+
 	*dst = *src;
-	dst->exes = NULL;
-	dst->cap_exes = 0;
-	if (!src->n_exes) {
-		dst->n_exes = 0;
-		return 0;
-	}
-	dst->exes = malloc((size_t)src->n_exes * sizeof(*src->exes));
-	if (!dst->exes) {
-		dst->n_exes = 0;
-		return -ENOMEM;
-	}
-	memcpy(dst->exes, src->exes, (size_t)src->n_exes * sizeof(*src->exes));
-	dst->cap_exes = src->n_exes;
-	return 0;
+	/* No pointer of src's may stay in dst, even when a copy below fails. */
+	dst->exes = dup_array(src->exes, src->n_exes, sizeof(*src->exes), &nomem);
+	dst->n_exes = dst->cap_exes = dst->exes ? src->n_exes : 0;
+	dst->kill_counts = dup_array(src->kill_counts, src->n_kill_counts,
+				     sizeof(*src->kill_counts), &nomem);
+	dst->n_kill_counts = dst->cap_kill_counts = dst->kill_counts ? src->n_kill_counts : 0;
+	return nomem ? -ENOMEM : 0;
 }
 
 static int boot_copy(struct fig_boot *dst, const struct fig_boot *src)
@@ -122,10 +143,18 @@ static int boot_copy(struct fig_boot *dst, const struct fig_boot *src)
 
 int fig_state_copy(struct fig_state *dst, const struct fig_state *src)
 {
+	int nomem = 0;
+
 	*dst = *src;
 	dst->boots = NULL;
 	dst->n_boots = 0;
 	dst->cap_boots = 0;
+	dst->ooms = dup_array(src->ooms, src->n_ooms, sizeof(*src->ooms), &nomem);
+	dst->n_ooms = dst->cap_ooms = dst->ooms ? src->n_ooms : 0;
+	dst->kills = dup_array(src->kills, src->n_kills, sizeof(*src->kills), &nomem);
+	dst->n_kills = dst->cap_kills = dst->kills ? src->n_kills : 0;
+	if (nomem)
+		goto nomem;
 	if (!src->n_boots)
 		return 0;
 	dst->boots = calloc(src->n_boots, sizeof(*src->boots));
@@ -215,7 +244,26 @@ struct fig_unit *fig_boot_unit(struct fig_boot *b, const char *name)
 	u = &b->units[b->n_units++];
 	memset(u, 0, sizeof(*u));
 	copy_name(u->name, sizeof(u->name), name);
+	/* Not yet sampled: unknown, which 0 would not say. */
+	fig_memory_init(&u->mem);
+	u->procs_alive = -1;
+	u->pids_current = -1;
+	u->pids_max = -1;
+	u->pids_events_max = -1;
 	return u;
+}
+
+void fig_memory_init(struct fig_memory *m)
+{
+	if (!m)
+		return;
+	memset(m, 0, sizeof(*m));
+	m->growth_kib_per_s = NAN;
+	m->growth_fit_r2 = NAN;
+	m->growth_window_s = NAN;
+	m->exhaustion_eta_s = -1;
+	m->memcg_usage_bytes = -1;
+	m->memcg_limit_bytes = -1;
 }
 
 const struct fig_exe *fig_unit_find_exe(const struct fig_unit *u, const char *path)
@@ -296,6 +344,168 @@ void fig_exe_add_status(struct fig_exe *e, uint32_t kind, uint32_t value, uint64
 	e->n_status = n + 1;
 }
 
+/*
+ * Adds to the (sender_unit, signal, by_kernel) entry, creating it when there
+ * is room. Past FIG_MAX_KILL_COUNTS senders, or when the array cannot grow,
+ * the kills go to kill_counts_other: still counted, no longer attributed.
+ * -ENOMEM in the second case (so a merge can say it lost detail), else 0.
+ */
+static int unit_add_kills(struct fig_unit *u, const char *sender_unit, uint32_t signal,
+			  uint32_t by_kernel, uint64_t count)
+{
+	struct fig_kill_count *k;
+
+	if (!sender_unit)
+		sender_unit = "";
+	for (uint32_t i = 0; i < u->n_kill_counts; i++) {
+		k = &u->kill_counts[i];
+		if (k->signal == signal && k->by_kernel == by_kernel &&
+		    name_eq(k->sender_unit, sizeof(k->sender_unit), sender_unit)) {
+			k->count += count;
+			return 0;
+		}
+	}
+	if (u->n_kill_counts >= FIG_MAX_KILL_COUNTS) {
+		u->kill_counts_other += count;
+		return 0;
+	}
+	if (grow((void **)&u->kill_counts, &u->cap_kill_counts, u->n_kill_counts,
+		 sizeof(*u->kill_counts))) {
+		u->kill_counts_other += count;
+		return -ENOMEM;
+	}
+	k = &u->kill_counts[u->n_kill_counts++];
+	memset(k, 0, sizeof(*k));
+	copy_name(k->sender_unit, sizeof(k->sender_unit), sender_unit);
+	k->signal = signal;
+	k->by_kernel = by_kernel;
+	k->count = count;
+	return 0;
+}
+
+/* kills_received is the caller's to count: a merge adds it separately. */
+void fig_unit_add_kills(struct fig_unit *u, const char *sender_unit, uint32_t signal,
+			uint32_t by_kernel, uint64_t count)
+{
+	if (u)
+		unit_add_kills(u, sender_unit, signal, by_kernel, count);
+}
+
+/* forks_failed is the caller's to count, as above. */
+void fig_unit_add_fork_errno(struct fig_unit *u, uint32_t err, uint64_t count)
+{
+	uint32_t n;
+
+	if (!u)
+		return;
+	n = u->n_fork_errnos < FIG_MAX_ERRNO ? u->n_fork_errnos : FIG_MAX_ERRNO;
+	for (uint32_t i = 0; i < n; i++) {
+		if (u->fork_errnos[i].err == err) {
+			u->fork_errnos[i].count += count;
+			return;
+		}
+	}
+	if (n >= FIG_MAX_ERRNO) {
+		u->fork_errnos_other += count;
+		return;
+	}
+	u->fork_errnos[n].err = err;
+	u->fork_errnos[n].count = count;
+	u->n_fork_errnos = n + 1;
+}
+
+/* Every name of a record NUL-terminated, whatever the caller left in it. */
+static void terminate(char *field, size_t size)
+{
+	field[size - 1] = '\0';
+}
+
+static void proc_ref_terminate(struct fig_proc_ref *p)
+{
+	terminate(p->comm, sizeof(p->comm));
+	terminate(p->unit, sizeof(p->unit));
+}
+
+/*
+ * Appends elem to a list bounded by max, oldest first. A full list drops
+ * its oldest record; a record that cannot be stored for want of memory is
+ * dropped itself. Either way *dropped counts it, so that n + dropped is
+ * always the number of records ever added. Returns the slot, or NULL.
+ */
+static void *list_append(void **arr, uint32_t *n, uint32_t *cap, uint64_t *dropped,
+			 uint32_t max, size_t elem)
+{
+	unsigned char *base;
+
+	if (*n >= max) {
+		/* Only a list filled by hand can be over max: trim it back to max - 1. */
+		uint32_t drop = *n - max + 1;
+
+		memmove(*arr, (unsigned char *)*arr + (size_t)drop * elem,
+			(size_t)(*n - drop) * elem);
+		*n -= drop;
+		*dropped += drop;
+	}
+	if (grow(arr, cap, *n, elem)) {
+		(*dropped)++;
+		return NULL;
+	}
+	base = *arr;
+	return base + (size_t)(*n)++ * elem;
+}
+
+int fig_state_add_oom(struct fig_state *s, const struct fig_oom *o)
+{
+	struct fig_oom rec, *slot;
+
+	if (!s || !o)
+		return -EINVAL;
+	/* Copied first: o may point into s->ooms, which the append moves. */
+	rec = *o;
+	slot = list_append((void **)&s->ooms, &s->n_ooms, &s->cap_ooms, &s->ooms_dropped,
+			   FIG_MAX_OOMS, sizeof(*s->ooms));
+	if (!slot)
+		return -ENOMEM;
+	*slot = rec;
+	/* The state file refuses lists past their bounds: cut them here instead. */
+	if (slot->n_top_rss > FIG_OOM_TOP_UNITS)
+		slot->n_top_rss = FIG_OOM_TOP_UNITS;
+	if (slot->n_top_growth > FIG_OOM_TOP_UNITS)
+		slot->n_top_growth = FIG_OOM_TOP_UNITS;
+	terminate(slot->boot_id, sizeof(slot->boot_id));
+	terminate(slot->constraint, sizeof(slot->constraint));
+	terminate(slot->memcg, sizeof(slot->memcg));
+	proc_ref_terminate(&slot->victim);
+	proc_ref_terminate(&slot->trigger);
+	for (int i = 0; i < FIG_OOM_TOP_UNITS; i++) {
+		terminate(slot->top_rss[i].unit, sizeof(slot->top_rss[i].unit));
+		terminate(slot->top_growth[i].unit, sizeof(slot->top_growth[i].unit));
+	}
+	return 0;
+}
+
+int fig_state_add_kill(struct fig_state *s, const struct fig_kill *k)
+{
+	struct fig_kill rec, *slot;
+
+	if (!s || !k)
+		return -EINVAL;
+	rec = *k;
+	slot = list_append((void **)&s->kills, &s->n_kills, &s->cap_kills, &s->kills_dropped,
+			   FIG_MAX_KILLS, sizeof(*s->kills));
+	if (!slot)
+		return -ENOMEM;
+	*slot = rec;
+	if (slot->n_lineage > FIG_LINEAGE_MAX)
+		slot->n_lineage = FIG_LINEAGE_MAX;
+	terminate(slot->boot_id, sizeof(slot->boot_id));
+	proc_ref_terminate(&slot->sender);
+	proc_ref_terminate(&slot->target);
+	for (int i = 0; i < FIG_LINEAGE_MAX; i++)
+		proc_ref_terminate(&slot->lineage[i]);
+	return 0;
+}
+
 /* Earliest known time: 0 means unknown, not 1970. */
 static int64_t min_known(int64_t a, int64_t b)
 {
@@ -345,9 +555,66 @@ void fig_exe_merge(struct fig_exe *dst, const struct fig_exe *src)
 	dst->storm_since_ms = max64(dst->storm_since_ms, src->storm_since_ms);
 }
 
+/*
+ * A gauge of src replaces dst's when src's snapshot wins (see
+ * fig_unit_merge), unless src's is unknown (-1) and comes from an undated
+ * snapshot: then it says nothing, and a value dst knows stays.
+ */
+static void merge_gauge(int64_t *dst, int64_t src, int src_wins, int src_undated)
+{
+	if (src_wins && !(src_undated && src == -1))
+		*dst = src;
+}
+
+/*
+ * Counters add. Gauges are one snapshot, dated by mem.sampled_ms, and are
+ * never summed: src's memory, fork_storm, fork_storm_since_ms,
+ * fork_rate_per_s, procs_alive and pids_* replace dst's when src's snapshot
+ * is newer, or when dst's was never taken (sampled_ms 0: a unit just created
+ * to merge into takes everything src has). The fork and pids gauges follow
+ * the memory clock rather than a rule of their own because they are sampled
+ * together, and a storm verdict should stay with the rate and counts it was
+ * made from. Only when neither snapshot is dated does an unknown (-1)
+ * procs_alive or pids_* of src leave a known one of dst in place.
+ * rss_peak_kib is the highest of both, whichever snapshot wins.
+ */
 int fig_unit_merge(struct fig_unit *dst, const struct fig_unit *src)
 {
+	int src_wins = dst->mem.sampled_ms == 0 || src->mem.sampled_ms > dst->mem.sampled_ms;
+	int src_undated = src->mem.sampled_ms == 0;
+	uint64_t peak = dst->mem.rss_peak_kib > src->mem.rss_peak_kib ? dst->mem.rss_peak_kib
+								     : src->mem.rss_peak_kib;
+	uint32_t n;
 	int ret = 0;
+
+	if (src_wins) {
+		dst->mem = src->mem;
+		dst->fork_storm = src->fork_storm;
+		dst->fork_storm_since_ms = src->fork_storm_since_ms;
+		dst->fork_rate_per_s = src->fork_rate_per_s;
+	}
+	dst->mem.rss_peak_kib = peak;
+	merge_gauge(&dst->procs_alive, src->procs_alive, src_wins, src_undated);
+	merge_gauge(&dst->pids_current, src->pids_current, src_wins, src_undated);
+	merge_gauge(&dst->pids_max, src->pids_max, src_wins, src_undated);
+	merge_gauge(&dst->pids_events_max, src->pids_events_max, src_wins, src_undated);
+
+	dst->oom_kills += src->oom_kills;
+	dst->kills_sent += src->kills_sent;
+	dst->kills_received += src->kills_received;
+	for (uint32_t i = 0; i < src->n_kill_counts; i++) {
+		const struct fig_kill_count *k = &src->kill_counts[i];
+
+		/* Folded into kill_counts_other on ENOMEM: the total stays right. */
+		if (unit_add_kills(dst, k->sender_unit, k->signal, k->by_kernel, k->count))
+			ret = -ENOMEM;
+	}
+	dst->kill_counts_other += src->kill_counts_other;
+	dst->forks_failed += src->forks_failed;
+	n = src->n_fork_errnos < FIG_MAX_ERRNO ? src->n_fork_errnos : FIG_MAX_ERRNO;
+	for (uint32_t i = 0; i < n; i++)
+		fig_unit_add_fork_errno(dst, src->fork_errnos[i].err, src->fork_errnos[i].count);
+	dst->fork_errnos_other += src->fork_errnos_other;
 
 	dst->forks += src->forks;
 	dst->threads += src->threads;

@@ -58,6 +58,42 @@ struct fig_exe {
 	uint64_t storms;           /* storms flagged so far */
 };
 
+/*
+ * A unit's resident memory and its growth. Gauges, not counters: a merge keeps
+ * the newer sample (sampled_ms), never a sum.
+ */
+struct fig_memory {
+	int64_t sampled_ms;        /* unix ms of these figures; 0 = never sampled */
+	uint64_t rss_anon_kib;     /* resident now, or at last sight when gone */
+	uint64_t rss_file_kib;
+	uint64_t rss_shmem_kib;
+	uint64_t rss_peak_kib;     /* highest anon+file+shmem seen */
+	double growth_kib_per_s;   /* slope of the fit; NaN: not enough data */
+	double growth_fit_r2;      /* how well a line explains the window, 0..1; NaN unknown */
+	double growth_window_s;    /* the span the fit covers */
+	int64_t exhaustion_eta_s;  /* seconds until the memcg limit or available memory; -1: none */
+	uint32_t leak_suspect;     /* 1: sustained growth a line explains well */
+	uint32_t gone;             /* 1: no process left; figures frozen at last sight */
+	int64_t memcg_usage_bytes; /* -1: the unit has no memory controller */
+	int64_t memcg_limit_bytes; /* -1: none, or unlimited */
+};
+
+/* Kills a unit received, by sender unit, signal and whether the kernel sent them. */
+struct fig_kill_count {
+	char sender_unit[FIG_UNIT_NAME_MAX];
+	uint32_t signal;
+	uint32_t by_kernel;
+	uint64_t count;
+};
+
+struct fig_errno_count {
+	uint32_t err; /* positive errno, e.g. EAGAIN */
+	uint64_t count;
+};
+
+#define FIG_MAX_KILL_COUNTS 32 /* per unit; the rest add to kill_counts_other */
+#define FIG_MAX_ERRNO 8	       /* per unit; the rest add to fork_errnos_other */
+
 struct fig_unit {
 	char name[FIG_UNIT_NAME_MAX];
 	uint64_t forks;
@@ -71,6 +107,30 @@ struct fig_unit {
 	uint32_t cap_exes;
 	struct fig_exe *exes;
 	uint64_t exes_dropped; /* executables past FIG_MAX_EXES_PER_UNIT, counts folded in "(other)" */
+
+	struct fig_memory mem;
+	uint64_t oom_kills; /* processes of this unit the OOM killer took */
+
+	/* Who killed whom: counters add on merge. */
+	uint64_t kills_sent;     /* fatal signals this unit's processes sent to other processes */
+	uint64_t kills_received; /* fatal signals this unit's processes received */
+	uint32_t n_kill_counts;
+	uint32_t cap_kill_counts;
+	struct fig_kill_count *kill_counts; /* received, by sender */
+	uint64_t kill_counts_other;         /* received kills past FIG_MAX_KILL_COUNTS senders */
+
+	/* Fork-bomb guard. forks_failed and fork_errnos add on merge; the rest are gauges. */
+	uint64_t forks_failed;
+	uint32_t n_fork_errnos;
+	struct fig_errno_count fork_errnos[FIG_MAX_ERRNO];
+	uint64_t fork_errnos_other;
+	uint32_t fork_storm;         /* 1: forking far faster than it execs, or failing against its limit */
+	int64_t fork_storm_since_ms; /* 0: never */
+	double fork_rate_per_s;      /* forks per second over the last sample window */
+	int64_t procs_alive;         /* -1 unknown */
+	int64_t pids_current;        /* -1: no pids controller */
+	int64_t pids_max;            /* -1: none, or "max" */
+	int64_t pids_events_max;     /* times pids.max refused a fork; -1 unknown */
 };
 
 struct fig_boot {
@@ -83,6 +143,57 @@ struct fig_boot {
 	uint64_t units_dropped; /* units past FIG_MAX_UNITS */
 };
 
+/* A process as a record names it. */
+struct fig_proc_ref {
+	uint32_t pid;
+	char comm[RCA_COMM_LEN + 1];
+	char unit[FIG_UNIT_NAME_MAX];
+};
+
+#define FIG_OOM_TOP_UNITS 5
+#define FIG_MAX_OOMS 64	   /* newest kept; the rest counted in ooms_dropped */
+#define FIG_MAX_KILLS 256  /* newest kept; the rest counted in kills_dropped */
+#define FIG_LINEAGE_MAX 6
+
+struct fig_top_unit {
+	char unit[FIG_UNIT_NAME_MAX];
+	uint64_t rss_kib;
+	double growth_kib_per_s;
+};
+
+/* One OOM kill, written to disk the moment it is seen. */
+struct fig_oom {
+	int64_t time_ms;
+	char boot_id[FIG_BOOT_ID_MAX];
+	struct fig_proc_ref victim;
+	char constraint[8];             /* "memcg" or "global" */
+	char memcg[FIG_UNIT_NAME_MAX];  /* the memory cgroup whose limit was hit, "" when global */
+	int64_t memcg_limit_bytes;      /* -1 unknown/unlimited */
+	int64_t memcg_usage_bytes;      /* -1 unknown */
+	uint64_t rss_anon_kib;
+	uint64_t rss_file_kib;
+	uint64_t rss_shmem_kib;
+	int32_t oom_score_adj;
+	struct fig_proc_ref trigger;    /* the task whose allocation triggered it */
+	uint32_t n_top_rss;
+	struct fig_top_unit top_rss[FIG_OOM_TOP_UNITS];     /* by resident memory, just before */
+	uint32_t n_top_growth;
+	struct fig_top_unit top_growth[FIG_OOM_TOP_UNITS];  /* by growth in the window before */
+};
+
+/* One fatal signal sent to a process. */
+struct fig_kill {
+	int64_t time_ms;
+	char boot_id[FIG_BOOT_ID_MAX];
+	uint32_t signal;
+	uint32_t by_kernel; /* 1: the kernel sent it (OOM killer, a fault, the terminal) */
+	int32_t result;     /* the kernel's TRACE_SIGNAL_* result: 0 delivered */
+	struct fig_proc_ref sender;
+	struct fig_proc_ref target;
+	uint32_t n_lineage; /* the sender's ancestors, parent first */
+	struct fig_proc_ref lineage[FIG_LINEAGE_MAX];
+};
+
 /* Everything the state file holds. */
 struct fig_state {
 	int64_t written_ms;
@@ -93,6 +204,14 @@ struct fig_state {
 	uint32_t n_boots;          /* boots[n_boots-1] is the newest */
 	uint32_t cap_boots;
 	struct fig_boot *boots;
+	uint32_t n_ooms;           /* oldest first */
+	uint32_t cap_ooms;
+	struct fig_oom *ooms;
+	uint64_t ooms_dropped;
+	uint32_t n_kills;          /* oldest first */
+	uint32_t cap_kills;
+	struct fig_kill *kills;
+	uint64_t kills_dropped;
 };
 
 void fig_state_init(struct fig_state *s);
@@ -133,6 +252,16 @@ void fig_exe_merge(struct fig_exe *dst, const struct fig_exe *src);
 int fig_unit_merge(struct fig_unit *dst, const struct fig_unit *src);
 /* Adds every unit of src into dst. 0 or -ENOMEM, as above. */
 int fig_boot_merge(struct fig_boot *dst, const struct fig_boot *src);
+
+/* Appends, dropping (and counting) the oldest past FIG_MAX_OOMS / FIG_MAX_KILLS. 0 or -ENOMEM. */
+int fig_state_add_oom(struct fig_state *s, const struct fig_oom *o);
+int fig_state_add_kill(struct fig_state *s, const struct fig_kill *k);
+/* Adds count kills from (sender_unit, signal, by_kernel); past the bound to kill_counts_other. */
+void fig_unit_add_kills(struct fig_unit *u, const char *sender_unit, uint32_t signal,
+			uint32_t by_kernel, uint64_t count);
+void fig_unit_add_fork_errno(struct fig_unit *u, uint32_t err, uint64_t count);
+/* A fresh fig_memory: sampled_ms 0, NaN growth, -1 for the unknowns. */
+void fig_memory_init(struct fig_memory *m);
 
 /* Derived figures. NaN when unknown. */
 double fig_exe_period_ms(const struct fig_exe *e);

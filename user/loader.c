@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -16,8 +18,14 @@
 /* The kernel's internal "not supported" errno, which batch ops may leak. */
 #define ENOTSUPP 524
 
+#define MAX_MISSING 8
+
 struct loader {
 	struct rcatrace_bpf *skel;
+	struct bpf_link *iter_link;
+	struct loader_missing missing[MAX_MISSING];
+	int n_missing;
+	int mounted_tracefs;
 	struct ring_buffer *rb;
 	loader_record_fn on_record;
 	void *ctx;
@@ -54,38 +62,163 @@ void loader__free(struct loader *l)
 {
 	if (!l)
 		return;
+	bpf_link__destroy(l->iter_link);
 	ring_buffer__free(l->rb);
 	rcatrace_bpf__destroy(l->skel);
 	free(l);
 }
 
-/* Attach one program at a time so a failure names the hook that is missing. */
+static void note_missing(struct loader *l, const char *hook, const char *consequence)
+{
+	if (l->n_missing < MAX_MISSING) {
+		l->missing[l->n_missing].hook = hook;
+		l->missing[l->n_missing].consequence = consequence;
+		l->n_missing++;
+	}
+}
+
+/* 1 if the kernel's BTF has the tp_btf hook for a tracepoint. */
+static int kernel_has_tp_btf(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+static int tracefs_has(const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/id", event);
+	if (access(path, R_OK) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/id", event);
+	return access(path, R_OK) == 0;
+}
+
+/*
+ * The syscall tracepoints need tracefs. Mount it when it is missing (as the
+ * operator would) and say so; without it the failed-fork count is off.
+ */
+static int ensure_tracefs(struct loader *l)
+{
+	if (tracefs_has("syscalls/sys_exit_clone"))
+		return 1;
+	if (access("/sys/kernel/tracing/events", F_OK) != 0 &&
+	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		l->mounted_tracefs = 1;
+	return tracefs_has("syscalls/sys_exit_clone");
+}
+
+/* Optional hooks are probed before load; a missing one is switched off and reported. */
+static void disable_missing_hooks(struct loader *l)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct rcatrace_bpf *sk = l->skel;
+
+	if (!kernel_has_tp_btf(vmlinux, "rss_stat")) {
+		bpf_program__set_autoload(sk->progs.rss_stat, false);
+		note_missing(l, "kmem/rss_stat", "no per-unit resident memory or growth");
+	}
+	if (!kernel_has_tp_btf(vmlinux, "mark_victim")) {
+		bpf_program__set_autoload(sk->progs.mark_victim, false);
+		note_missing(l, "oom/mark_victim", "OOM kills are not recorded");
+	}
+	if (!kernel_has_tp_btf(vmlinux, "signal_generate")) {
+		bpf_program__set_autoload(sk->progs.signal_generate, false);
+		note_missing(l, "signal/signal_generate", "who killed whom is not recorded");
+	}
+	if (!ensure_tracefs(l)) {
+		bpf_program__set_autoload(sk->progs.sys_exit_clone, false);
+		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
+		bpf_program__set_autoload(sk->progs.sys_exit_fork, false);
+		bpf_program__set_autoload(sk->progs.sys_exit_vfork, false);
+		note_missing(l, "syscalls/sys_exit_clone* (needs tracefs)", "failed forks are not counted");
+	} else if (!tracefs_has("syscalls/sys_exit_clone3")) {
+		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
+	}
+	btf__free(vmlinux);
+}
+
+/* Attach one program at a time so a failure names the hook. The iterator is run, not attached. */
 static int attach_all(struct loader *l)
 {
-	struct bpf_program *progs[] = {
-		l->skel->progs.sched_process_fork,
-		l->skel->progs.sched_process_exec,
-		l->skel->progs.sched_process_exit,
-	};
-	struct bpf_link **links[] = {
-		&l->skel->links.sched_process_fork,
-		&l->skel->links.sched_process_exec,
-		&l->skel->links.sched_process_exit,
-	};
+	struct bpf_program *prog;
 	static char step[96];
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		*links[i] = bpf_program__attach(progs[i]);
-		if (!*links[i]) {
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog) || prog == l->skel->progs.iter_task)
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
 			int err = -errno;
 
-			snprintf(step, sizeof(step), "attach %s", bpf_program__name(progs[i]));
+			snprintf(step, sizeof(step), "attach %s", bpf_program__name(prog));
 			failed_step = step;
 			return err;
 		}
+		/* The skeleton destroys its links; keep ours in the same place. */
+		if (prog == l->skel->progs.sched_process_fork)
+			l->skel->links.sched_process_fork = link;
+		else if (prog == l->skel->progs.sched_process_exec)
+			l->skel->links.sched_process_exec = link;
+		else if (prog == l->skel->progs.sched_process_exit)
+			l->skel->links.sched_process_exit = link;
+		else if (prog == l->skel->progs.rss_stat)
+			l->skel->links.rss_stat = link;
+		else if (prog == l->skel->progs.mark_victim)
+			l->skel->links.mark_victim = link;
+		else if (prog == l->skel->progs.signal_generate)
+			l->skel->links.signal_generate = link;
+		else if (prog == l->skel->progs.sys_exit_clone)
+			l->skel->links.sys_exit_clone = link;
+		else if (prog == l->skel->progs.sys_exit_clone3)
+			l->skel->links.sys_exit_clone3 = link;
+		else if (prog == l->skel->progs.sys_exit_fork)
+			l->skel->links.sys_exit_fork = link;
+		else if (prog == l->skel->progs.sys_exit_vfork)
+			l->skel->links.sys_exit_vfork = link;
+		else
+			bpf_link__destroy(link);
 		l->attached++;
 	}
 	return 0;
+}
+
+const struct loader_missing *loader__missing(const struct loader *l, int *n)
+{
+	*n = l->n_missing;
+	return l->missing;
+}
+
+int loader__mounted_tracefs(const struct loader *l)
+{
+	return l->mounted_tracefs;
+}
+
+int loader__sync_memory(struct loader *l)
+{
+	char buf[64];
+	int fd, n;
+
+	if (!bpf_program__autoload(l->skel->progs.rss_stat))
+		return 0;
+	if (!l->iter_link) {
+		l->iter_link = bpf_program__attach_iter(l->skel->progs.iter_task, NULL);
+		if (!l->iter_link)
+			return -errno;
+	}
+	fd = bpf_iter_create(bpf_link__fd(l->iter_link));
+	if (fd < 0)
+		return -errno;
+	/* The program prints nothing: reading to the end just walks every task. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
 }
 
 struct loader *loader__new(const struct loader_opts *opts)
@@ -114,8 +247,13 @@ struct loader *loader__new(const struct loader_opts *opts)
 		goto fail;
 	}
 	l->skel->rodata->targ_self_tgid = opts->self_tgid;
+	l->skel->rodata->targ_kill_signals =
+		opts->kill_signals ? opts->kill_signals : LOADER_DEFAULT_KILL_SIGNALS;
+	disable_missing_hooks(l);
 	failed_step = "configure";
 	err = bpf_map__set_max_entries(l->skel->maps.unit_stats, l->max_units);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.unit_mem, l->max_units);
 	if (!err && opts->ringbuf_bytes)
 		err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
 	if (err)
@@ -289,6 +427,72 @@ int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t si
 	return 0;
 }
 
+struct kill_adapter {
+	loader_kill_fn fn;
+	void *ctx;
+};
+
+static int kill_cb(void *ctx, const void *key, const void *value)
+{
+	struct kill_adapter *a = ctx;
+	uint64_t count;
+
+	memcpy(&count, value, sizeof(count));
+	return a->fn(a->ctx, key, count);
+}
+
+struct forkfail_adapter {
+	loader_forkfail_fn fn;
+	void *ctx;
+};
+
+static int forkfail_cb(void *ctx, const void *key, const void *value)
+{
+	struct forkfail_adapter *a = ctx;
+	uint64_t count;
+
+	memcpy(&count, value, sizeof(count));
+	return a->fn(a->ctx, key, count);
+}
+
+struct mem_adapter {
+	loader_mem_fn fn;
+	void *ctx;
+};
+
+static int mem_cb(void *ctx, const void *key, const void *value)
+{
+	struct mem_adapter *a = ctx;
+	uint64_t id;
+
+	memcpy(&id, key, sizeof(id));
+	return a->fn(a->ctx, id, value);
+}
+
+int loader__for_each_mem(struct loader *l, loader_mem_fn fn, void *ctx)
+{
+	struct mem_adapter a = { fn, ctx };
+
+	return for_each_entry(bpf_map__fd(l->skel->maps.unit_mem), sizeof(__u64),
+			      sizeof(struct rca_unit_mem), mem_cb, &a);
+}
+
+int loader__for_each_kill(struct loader *l, loader_kill_fn fn, void *ctx)
+{
+	struct kill_adapter a = { fn, ctx };
+
+	return for_each_entry(bpf_map__fd(l->skel->maps.kill_counts), sizeof(struct rca_kill_key),
+			      sizeof(__u64), kill_cb, &a);
+}
+
+int loader__for_each_forkfail(struct loader *l, loader_forkfail_fn fn, void *ctx)
+{
+	struct forkfail_adapter a = { fn, ctx };
+
+	return for_each_entry(bpf_map__fd(l->skel->maps.fork_failures),
+			      sizeof(struct rca_forkfail_key), sizeof(__u64), forkfail_cb, &a);
+}
+
 int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX])
 {
 	int fd = bpf_map__fd(l->skel->maps.lost);
@@ -335,6 +539,27 @@ static int collect_status(void *ctx, const struct rca_status_key *key, uint64_t 
 	return 0;
 }
 
+static int collect_kill(void *ctx, const struct rca_kill_key *key, uint64_t count)
+{
+	struct forget_ctx *f = ctx;
+
+	(void)count;
+	if ((key->target_cgroup_id == f->cgroup_id || key->sender_cgroup_id == f->cgroup_id) &&
+	    f->n < BATCH)
+		memcpy(f->keys[f->n++], key, sizeof(*key));
+	return 0;
+}
+
+static int collect_forkfail(void *ctx, const struct rca_forkfail_key *key, uint64_t count)
+{
+	struct forget_ctx *f = ctx;
+
+	(void)count;
+	if (key->cgroup_id == f->cgroup_id && f->n < BATCH)
+		memcpy(f->keys[f->n++], key, sizeof(*key));
+	return 0;
+}
+
 int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id)
 {
 	struct forget_ctx *f = calloc(1, sizeof(*f));
@@ -349,6 +574,15 @@ int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id)
 	loader__for_each_status(l, collect_status, f);
 	for (int i = 0; i < f->n; i++)
 		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.exit_status), f->keys[i]);
+	f->n = 0;
+	loader__for_each_kill(l, collect_kill, f);
+	for (int i = 0; i < f->n; i++)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.kill_counts), f->keys[i]);
+	f->n = 0;
+	loader__for_each_forkfail(l, collect_forkfail, f);
+	for (int i = 0; i < f->n; i++)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.fork_failures), f->keys[i]);
+	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_mem), &cgroup_id);
 	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_stats), &cgroup_id);
 	free(f);
 	return 0;

@@ -17,8 +17,21 @@ struct loader_opts {
 	uint32_t max_units;      /* 0: default */
 	uint32_t self_tgid;      /* not traced: our own process */
 	int verbose;             /* libbpf diagnostics on stderr */
+	uint64_t kill_signals;   /* bit n: record signal n (0: the default fatal set) */
 	loader_record_fn on_record;
 	void *ctx;
+};
+
+/* The default --kill-signals set: HUP INT QUIT ILL ABRT BUS FPE KILL SEGV TERM XCPU XFSZ SYS. */
+#define LOADER_DEFAULT_KILL_SIGNALS                                                              \
+	((1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 6) | (1ULL << 7) |     \
+	 (1ULL << 8) | (1ULL << 9) | (1ULL << 11) | (1ULL << 15) | (1ULL << 24) | (1ULL << 25) | \
+	 (1ULL << 31))
+
+/* What an optional hook missing on this kernel means for the operator. */
+struct loader_missing {
+	const char *hook;
+	const char *consequence;
 };
 
 /*
@@ -32,6 +45,13 @@ void loader__free(struct loader *l);
 
 /* Number of attached programs. */
 int loader__attached(const struct loader *l);
+/* Optional hooks this kernel lacks; *n set to their number. */
+const struct loader_missing *loader__missing(const struct loader *l, int *n);
+/* 1 if tracefs was mounted by us to reach the syscall tracepoints. */
+int loader__mounted_tracefs(const struct loader *l);
+
+/* Runs the task iterator: seeds running processes' memory, reconciles drift. 0 or -errno. */
+int loader__sync_memory(struct loader *l);
 
 /* Waits up to timeout_ms for records and hands each to on_record. >= 0 or -errno. */
 int loader__poll(struct loader *l, int timeout_ms);
@@ -44,6 +64,12 @@ typedef int (*loader_status_fn)(void *ctx, const struct rca_status_key *key, uin
 int loader__for_each_unit(struct loader *l, loader_unit_fn fn, void *ctx);
 int loader__for_each_ledger(struct loader *l, loader_ledger_fn fn, void *ctx);
 int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx);
+typedef int (*loader_mem_fn)(void *ctx, uint64_t cgroup_id, const struct rca_unit_mem *m);
+typedef int (*loader_kill_fn)(void *ctx, const struct rca_kill_key *key, uint64_t count);
+typedef int (*loader_forkfail_fn)(void *ctx, const struct rca_forkfail_key *key, uint64_t count);
+int loader__for_each_mem(struct loader *l, loader_mem_fn fn, void *ctx);
+int loader__for_each_kill(struct loader *l, loader_kill_fn fn, void *ctx);
+int loader__for_each_forkfail(struct loader *l, loader_forkfail_fn fn, void *ctx);
 
 /* The kernel's leaf name of a unit it has seen ("" if none). 0 or -ENOENT. */
 int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size);

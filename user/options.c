@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "options.h"
@@ -29,8 +30,9 @@ const char options_main_usage[] =
 const char options_run_usage[] =
 	"Usage: rcatrace run [OPTIONS]\n"
 	"\n"
-	"Attach to fork/exec/exit, count per unit, report respawn storms, and keep the\n"
-	"state file current. Prints \"rcatrace: attached ...\" on stderr once tracing.\n"
+	"Attach to fork/exec/exit, memory, OOM and signal tracepoints; count per unit;\n"
+	"report respawn storms, leak suspects, OOM kills, kills across units and fork\n"
+	"storms; keep the state file current. Prints \"rcatrace: attached ...\" on stderr once tracing.\n"
 	"Ctrl-C or SIGTERM detaches and prints a per-unit summary.\n"
 	"\n"
 	"Options:\n"
@@ -45,6 +47,9 @@ const char options_run_usage[] =
 	"      --state-interval SECS  rewrite the state file every SECS (default 5)\n"
 	"      --ringbuf-size BYTES   ring buffer size, a power of two (default 524288)\n"
 	"      --max-units N       units tracked in the kernel (default 4096)\n"
+	"      --kill-signals LIST signals recorded as kills (default\n"
+	"                          HUP,INT,QUIT,ILL,ABRT,BUS,FPE,KILL,SEGV,TERM,XCPU,XFSZ,SYS)\n"
+	"      --growth-window SECS  memory growth fit window (default 300; 1h for slow leaks)\n"
 	"  -v, --verbose           libbpf and loader diagnostics on stderr\n"
 	"  -h, --help              this text\n"
 	"\n"
@@ -113,7 +118,46 @@ enum {
 	OPT_RINGBUF_SIZE,
 	OPT_MAX_UNITS,
 	OPT_SINCE,
+	OPT_KILL_SIGNALS,
+	OPT_GROWTH_WINDOW,
 };
+
+int options_parse_signals(const char *list, uint64_t *ret_mask)
+{
+	static const char *const names[] = {
+		[1] = "HUP",   [2] = "INT",   [3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",  [6] = "ABRT",
+		[7] = "BUS",   [8] = "FPE",   [9] = "KILL",  [10] = "USR1", [11] = "SEGV", [12] = "USR2",
+		[13] = "PIPE", [14] = "ALRM", [15] = "TERM", [24] = "XCPU", [25] = "XFSZ", [26] = "VTALRM",
+		[27] = "PROF", [29] = "IO",   [30] = "PWR",  [31] = "SYS",
+	};
+	char buf[256], *save = NULL, *tok;
+	uint64_t mask = 0;
+
+	if (!list || strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *name = strncasecmp(tok, "SIG", 3) == 0 ? tok + 3 : tok;
+		uint64_t v;
+		int sig = 0;
+
+		if (parse_uint(name, 63, &v) == 0) {
+			sig = (int)v;
+		} else {
+			for (int i = 1; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+				if (names[i] && strcasecmp(names[i], name) == 0)
+					sig = i;
+		}
+		/* SIGCHLD, SIGCONT, SIGSTOP... are not fatal: asking for them is a mistake. */
+		if (sig <= 0 || sig == 17 || sig == 18 || sig == 19 || sig == 20 || sig == 28)
+			return -EINVAL;
+		mask |= 1ULL << sig;
+	}
+	if (!mask)
+		return -EINVAL;
+	*ret_mask = mask;
+	return 0;
+}
 
 enum options_result options_parse_run(int argc, char **argv, struct run_options *ret,
 				      char *err, size_t errlen)
@@ -128,6 +172,8 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 		{ "state-interval", required_argument, NULL, OPT_STATE_INTERVAL },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 		{ "max-units", required_argument, NULL, OPT_MAX_UNITS },
+		{ "kill-signals", required_argument, NULL, OPT_KILL_SIGNALS },
+		{ "growth-window", required_argument, NULL, OPT_GROWTH_WINDOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -141,6 +187,7 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 	ret->state_path = RCATRACE_DEFAULT_STATE;
 	ret->ringbuf_bytes = RCA_DEFAULT_RINGBUF_BYTES;
 	ret->max_units = RCA_DEFAULT_MAX_UNITS;
+	ret->growth_window_ms = 300000;
 	optind = 0; /* GNU: full reset, so tests can parse again */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jd:i:u:s:vh", longopts, NULL)) != -1) {
@@ -191,6 +238,15 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 			if (parse_uint(optarg, 1u << 20, &v) || v < 16)
 				return fail(err, errlen, "--max-units: '%s' must be a number from 16 to 1048576", optarg);
 			ret->max_units = (uint32_t)v;
+			break;
+		case OPT_KILL_SIGNALS:
+			if (options_parse_signals(optarg, &ret->kill_signals))
+				return fail(err, errlen, "--kill-signals: '%s' is not a list of fatal signals (e.g. TERM,KILL,SEGV)", optarg);
+			break;
+		case OPT_GROWTH_WINDOW:
+			if (clock_parse_duration_ms(optarg, &ret->growth_window_ms) ||
+			    ret->growth_window_ms < 10000 || ret->growth_window_ms > 7 * 86400000LL)
+				return fail(err, errlen, "--growth-window: '%s' must be between 10 s and 7 days", optarg);
 			break;
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);

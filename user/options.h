@@ -21,7 +21,12 @@ struct run_options {
 	int n_unit_globs;
 	uint32_t ringbuf_bytes; /* power of two, >= page size */
 	uint32_t max_units;
+	uint64_t kill_signals;    /* bit n: record signal n; 0 = the default fatal set */
+	int64_t growth_window_ms; /* memory growth fit window, default 300000 */
 };
+
+/* "TERM,KILL,9,SIGSEGV" -> bit mask. 0, or -EINVAL naming nothing valid. */
+int options_parse_signals(const char *list, uint64_t *ret_mask);
 
 struct dump_options {
 	int json;

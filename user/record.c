@@ -61,3 +61,48 @@ int record_decode(const void *data, size_t size, struct rca_event *ret)
 		return -EPROTO;
 	}
 }
+
+uint32_t record_type(const void *data, size_t size)
+{
+	uint32_t type;
+
+	if (!data || size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	return type;
+}
+
+static void terminate(char *s, size_t n)
+{
+	s[n - 1] = '\0';
+}
+
+static void terminate_ref(struct rca_proc_ref *r)
+{
+	terminate(r->comm, sizeof(r->comm));
+}
+
+int record_decode_oom(const void *data, size_t size, struct rca_oom_record *ret)
+{
+	if (record_type(data, size) != RCA_REC_OOM || size < sizeof(*ret))
+		return -EINVAL;
+	memcpy(ret, data, sizeof(*ret));
+	terminate_ref(&ret->victim);
+	terminate_ref(&ret->trigger);
+	terminate(ret->memcg_name, sizeof(ret->memcg_name));
+	return 0;
+}
+
+int record_decode_kill(const void *data, size_t size, struct rca_kill_record *ret)
+{
+	if (record_type(data, size) != RCA_REC_KILL || size < sizeof(*ret))
+		return -EINVAL;
+	memcpy(ret, data, sizeof(*ret));
+	terminate_ref(&ret->sender);
+	terminate_ref(&ret->target);
+	if (ret->n_lineage > RCA_LINEAGE_DEPTH)
+		ret->n_lineage = RCA_LINEAGE_DEPTH;
+	for (uint32_t i = 0; i < RCA_LINEAGE_DEPTH; i++)
+		terminate_ref(&ret->lineage[i]);
+	return 0;
+}

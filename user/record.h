@@ -32,4 +32,14 @@ struct rca_event {
  */
 int record_decode(const void *data, size_t size, struct rca_event *ret);
 
+/* The type of a record, or 0 when it is too short to have one. */
+uint32_t record_type(const void *data, size_t size);
+
+/*
+ * OOM and kill records are used as the kernel wrote them, after a size check
+ * and with every string NUL-terminated. 0, or -EINVAL when too short.
+ */
+int record_decode_oom(const void *data, size_t size, struct rca_oom_record *ret);
+int record_decode_kill(const void *data, size_t size, struct rca_kill_record *ret);
+
 #endif

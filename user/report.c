@@ -8,6 +8,20 @@
 #include "report.h"
 #include "respawn_detector.h"
 
+const char *report_lost_key(int kind)
+{
+	static const char *const keys[RCA_LOST_KIND_MAX] = {
+		[RCA_LOST_RINGBUF_EXEC] = "ringbuf_exec", [RCA_LOST_RINGBUF_EXIT] = "ringbuf_exit",
+		[RCA_LOST_UNITS_FULL] = "units_full",	  [RCA_LOST_LEDGER_FULL] = "ledger_full",
+		[RCA_LOST_STATUS_FULL] = "status_full",	  [RCA_LOST_PROCS_FULL] = "procs_full",
+		[RCA_LOST_RINGBUF_OOM] = "ringbuf_oom",	  [RCA_LOST_RINGBUF_KILL] = "ringbuf_kill",
+		[RCA_LOST_MM_FULL] = "mm_full",		  [RCA_LOST_KILLS_FULL] = "kills_full",
+		[RCA_LOST_FORKFAIL_FULL] = "forkfail_full",
+	};
+
+	return kind >= 0 && kind < RCA_LOST_KIND_MAX && keys[kind] ? keys[kind] : "unknown";
+}
+
 const char *report_signal_name(uint32_t sig, char *buf, size_t size)
 {
 	static const char *const names[] = {
@@ -134,12 +148,111 @@ const struct fig_exe *report_main_exe(const struct fig_unit *u)
 	return best;
 }
 
+int report_unit_alarm(const struct fig_unit *u)
+{
+	return report_unit_storm(u) || u->fork_storm || u->mem.leak_suspect || u->oom_kills;
+}
+
 int report_unit_storm(const struct fig_unit *u)
 {
 	for (uint32_t i = 0; i < u->n_exes; i++)
 		if (u->exes[i].respawn_class == RESPAWN_STORM)
 			return 1;
 	return 0;
+}
+
+static const char *errno_name(uint32_t err, char *buf, size_t size)
+{
+	switch (err) {
+	case 11:
+		return "EAGAIN";
+	case 12:
+		return "ENOMEM";
+	case 1:
+		return "EPERM";
+	case 22:
+		return "EINVAL";
+	case 28:
+		return "ENOSPC";
+	case 38:
+		return "ENOSYS";
+	case 4:
+		return "EINTR";
+	case 513:
+		return "ERESTARTNOINTR";
+	default:
+		snprintf(buf, size, "%u", err);
+		return buf;
+	}
+}
+
+static void json_kv_gauge(struct json_writer *w, const char *key, int64_t v)
+{
+	if (v < 0)
+		json_kv_null(w, key);
+	else
+		json_kv_i64(w, key, v);
+}
+
+/* Memory, kills and fork figures of a unit (issue-independent keys, one place). */
+static void json_unit_health(struct json_writer *w, const struct fig_unit *u)
+{
+	const struct fig_memory *m = &u->mem;
+	char buf[24], sig[16];
+
+	json_kv_u64(w, "rss_kib", m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
+	json_key(w, "rss_kib_by_kind");
+	json_object_begin(w);
+	json_kv_u64(w, "anon", m->rss_anon_kib);
+	json_kv_u64(w, "file", m->rss_file_kib);
+	json_kv_u64(w, "shmem", m->rss_shmem_kib);
+	json_object_end(w);
+	json_kv_u64(w, "rss_peak_kib", m->rss_peak_kib);
+	json_kv_double(w, "growth_kib_per_s", m->growth_kib_per_s, 2);
+	json_kv_double(w, "growth_fit_r2", m->growth_fit_r2, 3);
+	json_kv_double(w, "growth_window_s", m->sampled_ms ? m->growth_window_s : NAN, 0);
+	json_kv_bool(w, "leak_suspect", m->leak_suspect);
+	json_kv_gauge(w, "exhaustion_eta_s", m->exhaustion_eta_s);
+	json_kv_bool(w, "memory_gone", m->gone);
+	json_kv_time(w, "memory_sampled", m->sampled_ms);
+	json_kv_gauge(w, "memcg_usage_bytes", m->memcg_usage_bytes);
+	json_kv_gauge(w, "memcg_limit_bytes", m->memcg_limit_bytes);
+	json_kv_u64(w, "oom_kills", u->oom_kills);
+
+	json_kv_u64(w, "kills_received", u->kills_received);
+	json_kv_u64(w, "kills_sent", u->kills_sent);
+	json_key(w, "kills_by_sender");
+	json_array_begin(w);
+	for (uint32_t i = 0; i < u->n_kill_counts; i++) {
+		const struct fig_kill_count *k = &u->kill_counts[i];
+
+		json_object_begin(w);
+		json_kv_string(w, "sender_unit", k->sender_unit);
+		snprintf(buf, sizeof(buf), "SIG%s", report_signal_name(k->signal, sig, sizeof(sig)));
+		json_kv_string(w, "signal", buf);
+		json_kv_bool(w, "by_kernel", k->by_kernel);
+		json_kv_u64(w, "count", k->count);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	json_kv_u64(w, "kills_by_sender_other", u->kill_counts_other);
+
+	json_kv_u64(w, "forks_failed", u->forks_failed);
+	json_key(w, "forks_failed_by_errno");
+	json_object_begin(w);
+	for (uint32_t i = 0; i < u->n_fork_errnos && i < FIG_MAX_ERRNO; i++)
+		json_kv_u64(w, errno_name(u->fork_errnos[i].err, buf, sizeof(buf)),
+			    u->fork_errnos[i].count);
+	if (u->fork_errnos_other)
+		json_kv_u64(w, "other", u->fork_errnos_other);
+	json_object_end(w);
+	json_kv_bool(w, "fork_storm", u->fork_storm);
+	json_kv_time(w, "fork_storm_since", u->fork_storm_since_ms);
+	json_kv_double(w, "fork_rate_per_s", u->fork_rate_per_s, 1);
+	json_kv_gauge(w, "procs_alive", u->procs_alive);
+	json_kv_gauge(w, "pids_current", u->pids_current);
+	json_kv_gauge(w, "pids_max", u->pids_max);
+	json_kv_gauge(w, "pids_events_max", u->pids_events_max);
 }
 
 static void json_unit_body(struct json_writer *w, const struct fig_unit *u, int with_exes)
@@ -172,6 +285,7 @@ static void json_unit_body(struct json_writer *w, const struct fig_unit *u, int 
 	json_kv_time(w, "storm_since", storm_since);
 	json_kv_time(w, "first_seen", u->first_ms);
 	json_kv_time(w, "last_seen", u->last_ms);
+	json_unit_health(w, u);
 	if (with_exes) {
 		json_key(w, "executables");
 		json_array_begin(w);
@@ -285,4 +399,86 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 		}
 		fputc('\n', f);
 	}
+}
+
+static void json_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	json_kv_u64(w, "pid", p->pid);
+	json_kv_string(w, "comm", p->comm);
+	json_kv_string(w, "unit", p->unit);
+	json_object_end(w);
+}
+
+static void json_top(struct json_writer *w, const char *key, const struct fig_top_unit *t,
+		     uint32_t n)
+{
+	json_key(w, key);
+	json_array_begin(w);
+	for (uint32_t i = 0; i < n && i < FIG_OOM_TOP_UNITS; i++) {
+		json_object_begin(w);
+		json_kv_string(w, "unit", t[i].unit);
+		json_kv_u64(w, "rss_kib", t[i].rss_kib);
+		json_kv_double(w, "growth_kib_per_s", t[i].growth_kib_per_s, 2);
+		json_object_end(w);
+	}
+	json_array_end(w);
+}
+
+void report_json_oom(struct json_writer *w, const struct fig_oom *o)
+{
+	json_object_begin(w);
+	json_kv_time(w, "time", o->time_ms);
+	json_kv_string(w, "boot_id", o->boot_id);
+	json_kv_u64(w, "pid", o->victim.pid);
+	json_kv_string(w, "comm", o->victim.comm);
+	json_kv_string(w, "unit", o->victim.unit);
+	json_kv_string(w, "constraint", o->constraint);
+	json_kv_string(w, "memcg", o->memcg);
+	json_kv_gauge(w, "memcg_limit_bytes", o->memcg_limit_bytes);
+	json_kv_gauge(w, "memcg_usage_bytes", o->memcg_usage_bytes);
+	json_key(w, "rss_kib");
+	json_object_begin(w);
+	json_kv_u64(w, "anon", o->rss_anon_kib);
+	json_kv_u64(w, "file", o->rss_file_kib);
+	json_kv_u64(w, "shmem", o->rss_shmem_kib);
+	json_object_end(w);
+	json_kv_i64(w, "oom_score_adj", o->oom_score_adj);
+	json_ref(w, "trigger", &o->trigger);
+	json_top(w, "top_units", o->top_rss, o->n_top_rss);
+	json_top(w, "top_growth", o->top_growth, o->n_top_growth);
+	json_object_end(w);
+}
+
+void report_json_kill(struct json_writer *w, const struct fig_kill *k)
+{
+	char sig[16], full[24];
+
+	json_object_begin(w);
+	json_kv_time(w, "time", k->time_ms);
+	json_kv_string(w, "boot_id", k->boot_id);
+	snprintf(full, sizeof(full), "SIG%s", report_signal_name(k->signal, sig, sizeof(sig)));
+	json_kv_string(w, "signal", full);
+	json_kv_u64(w, "signal_number", k->signal);
+	json_kv_bool(w, "by_kernel", k->by_kernel);
+	json_kv_i64(w, "result", k->result);
+	json_key(w, "sender");
+	json_object_begin(w);
+	json_kv_u64(w, "pid", k->sender.pid);
+	json_kv_string(w, "comm", k->sender.comm);
+	json_kv_string(w, "unit", k->sender.unit);
+	json_key(w, "lineage");
+	json_array_begin(w);
+	for (uint32_t i = 0; i < k->n_lineage && i < FIG_LINEAGE_MAX; i++) {
+		json_object_begin(w);
+		json_kv_u64(w, "pid", k->lineage[i].pid);
+		json_kv_string(w, "comm", k->lineage[i].comm);
+		json_kv_string(w, "unit", k->lineage[i].unit);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	json_object_end(w);
+	json_ref(w, "target", &k->target);
+	json_object_end(w);
 }

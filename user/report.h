@@ -24,13 +24,22 @@ void report_json_exe(struct json_writer *w, const struct fig_exe *e);
 void report_json_unit(struct json_writer *w, const struct fig_unit *u, int with_exes,
 		      const struct fig_state *earlier, const char *current_boot_id);
 
+/* An OOM record / a kill record as a JSON object (dump). */
+void report_json_oom(struct json_writer *w, const struct fig_oom *o);
+void report_json_kill(struct json_writer *w, const struct fig_kill *k);
+
 /* The main executable of a unit: the one with the most starts (NULL if none). */
 const struct fig_exe *report_main_exe(const struct fig_unit *u);
+/* 1 if the unit needs attention: a storm, a fork storm, a leak suspect or an OOM kill. */
+int report_unit_alarm(const struct fig_unit *u);
 /* 1 if any executable of the unit is in a storm now. */
 int report_unit_storm(const struct fig_unit *u);
 
 /* "0:50 1:50 SIGKILL:1" into dst (escaping not needed: numbers only). */
 void report_format_status(char *dst, size_t size, const struct fig_unit *u);
+
+/* The JSON key of a lost-counter kind ("ringbuf_exec", ...). */
+const char *report_lost_key(int kind);
 
 /* Signal name without "SIG" ("KILL"), or the number. */
 const char *report_signal_name(uint32_t sig, char *buf, size_t size);

@@ -25,13 +25,26 @@
 /*
  * Smallest encoding of each record (every string empty, every list empty).
  * A count is checked against count * minimum <= bytes left before anything
- * is allocated, so memory stays within a small multiple of the file size.
+ * is allocated. The per-unit records then cost in memory at most 16 times
+ * what they take in the file (a kill count: 272 bytes for 18); OOM and kill
+ * records cost more per byte but are few (FIG_MAX_OOMS + FIG_MAX_KILLS of
+ * them, under 1 MiB in all).
  */
 #define STR_MIN 2
 #define EXE_MIN (STR_MIN + 10 * 8 + 4 + 4 + 8 + 4 + 8 + 8)
-#define UNIT_MIN (STR_MIN + 5 * 8 + 2 * 8 + 8 + 4)
+#define MEM_LEN (8 + 4 * 8 + 3 * 8 + 8 + 4 + 4 + 8 + 8)
+#define UNIT_MIN                                                                          \
+	(STR_MIN + 5 * 8 + 2 * 8 + 8 + MEM_LEN + 6 * 8 + 4 + 8 + 8 + 4 * 8 + 4 + 4 + 4)
 #define BOOT_MIN (STR_MIN + 2 * 8 + 8 + 4)
 #define STATUS_LEN (4 + 4 + 8)
+#define ERRNO_LEN (4 + 8)
+#define KILL_COUNT_MIN (STR_MIN + 4 + 4 + 8)
+#define PROC_REF_MIN (4 + STR_MIN + STR_MIN)
+#define TOP_UNIT_MIN (STR_MIN + 8 + 8)
+#define OOM_MIN                                                                           \
+	(8 + STR_MIN + PROC_REF_MIN + STR_MIN + STR_MIN + 2 * 8 + 3 * 8 + 4 + PROC_REF_MIN + \
+	 4 + 4)
+#define KILL_MIN (8 + STR_MIN + 4 + 4 + 4 + PROC_REF_MIN + PROC_REF_MIN + 4)
 #define SECTION_HEADER_LEN 8
 
 /* ---- writing ---------------------------------------------------------- */
@@ -68,6 +81,20 @@ static void put_u64(struct writer *w, uint64_t v)
 static void put_i64(struct writer *w, int64_t v)
 {
 	put_le(w, (uint64_t)v, 8);
+}
+
+static void put_i32(struct writer *w, int32_t v)
+{
+	put_le(w, (uint32_t)v, 4);
+}
+
+/* The IEEE-754 bits as they are: a NaN keeps its payload, -0.0 its sign. */
+static void put_f64(struct writer *w, double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	put_u64(w, bits);
 }
 
 static void put_bytes(struct writer *w, const void *p, size_t n)
@@ -119,6 +146,23 @@ static void put_exe(struct writer *w, const struct fig_exe *e)
 	put_u64(w, e->storms);
 }
 
+static void put_memory(struct writer *w, const struct fig_memory *m)
+{
+	put_i64(w, m->sampled_ms);
+	put_u64(w, m->rss_anon_kib);
+	put_u64(w, m->rss_file_kib);
+	put_u64(w, m->rss_shmem_kib);
+	put_u64(w, m->rss_peak_kib);
+	put_f64(w, m->growth_kib_per_s);
+	put_f64(w, m->growth_fit_r2);
+	put_f64(w, m->growth_window_s);
+	put_i64(w, m->exhaustion_eta_s);
+	put_u32(w, m->leak_suspect);
+	put_u32(w, m->gone);
+	put_i64(w, m->memcg_usage_bytes);
+	put_i64(w, m->memcg_limit_bytes);
+}
+
 static void put_unit(struct writer *w, const struct fig_unit *u)
 {
 	put_str(w, u->name, sizeof(u->name));
@@ -130,6 +174,34 @@ static void put_unit(struct writer *w, const struct fig_unit *u)
 	put_i64(w, u->first_ms);
 	put_i64(w, u->last_ms);
 	put_u64(w, u->exes_dropped);
+	put_memory(w, &u->mem);
+	put_u64(w, u->oom_kills);
+	put_u64(w, u->kills_sent);
+	put_u64(w, u->kills_received);
+	put_u64(w, u->kill_counts_other);
+	put_u64(w, u->forks_failed);
+	put_u64(w, u->fork_errnos_other);
+	put_u32(w, u->fork_storm);
+	put_i64(w, u->fork_storm_since_ms);
+	put_f64(w, u->fork_rate_per_s);
+	put_i64(w, u->procs_alive);
+	put_i64(w, u->pids_current);
+	put_i64(w, u->pids_max);
+	put_i64(w, u->pids_events_max);
+	put_u32(w, u->n_fork_errnos);
+	for (uint32_t i = 0; i < u->n_fork_errnos; i++) {
+		put_u32(w, u->fork_errnos[i].err);
+		put_u64(w, u->fork_errnos[i].count);
+	}
+	put_u32(w, u->n_kill_counts);
+	for (uint32_t i = 0; i < u->n_kill_counts; i++) {
+		const struct fig_kill_count *k = &u->kill_counts[i];
+
+		put_str(w, k->sender_unit, sizeof(k->sender_unit));
+		put_u32(w, k->signal);
+		put_u32(w, k->by_kernel);
+		put_u64(w, k->count);
+	}
 	put_u32(w, u->n_exes);
 	for (uint32_t i = 0; i < u->n_exes; i++)
 		put_exe(w, &u->exes[i]);
@@ -146,6 +218,55 @@ static void put_boot(struct writer *w, const struct fig_boot *b)
 		put_unit(w, &b->units[i]);
 }
 
+static void put_proc_ref(struct writer *w, const struct fig_proc_ref *p)
+{
+	put_u32(w, p->pid);
+	put_str(w, p->comm, sizeof(p->comm));
+	put_str(w, p->unit, sizeof(p->unit));
+}
+
+static void put_top_units(struct writer *w, uint32_t n, const struct fig_top_unit *t)
+{
+	put_u32(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		put_str(w, t[i].unit, sizeof(t[i].unit));
+		put_u64(w, t[i].rss_kib);
+		put_f64(w, t[i].growth_kib_per_s);
+	}
+}
+
+static void put_oom(struct writer *w, const struct fig_oom *o)
+{
+	put_i64(w, o->time_ms);
+	put_str(w, o->boot_id, sizeof(o->boot_id));
+	put_proc_ref(w, &o->victim);
+	put_str(w, o->constraint, sizeof(o->constraint));
+	put_str(w, o->memcg, sizeof(o->memcg));
+	put_i64(w, o->memcg_limit_bytes);
+	put_i64(w, o->memcg_usage_bytes);
+	put_u64(w, o->rss_anon_kib);
+	put_u64(w, o->rss_file_kib);
+	put_u64(w, o->rss_shmem_kib);
+	put_i32(w, o->oom_score_adj);
+	put_proc_ref(w, &o->trigger);
+	put_top_units(w, o->n_top_rss, o->top_rss);
+	put_top_units(w, o->n_top_growth, o->top_growth);
+}
+
+static void put_kill(struct writer *w, const struct fig_kill *k)
+{
+	put_i64(w, k->time_ms);
+	put_str(w, k->boot_id, sizeof(k->boot_id));
+	put_u32(w, k->signal);
+	put_u32(w, k->by_kernel);
+	put_i32(w, k->result);
+	put_proc_ref(w, &k->sender);
+	put_proc_ref(w, &k->target);
+	put_u32(w, k->n_lineage);
+	for (uint32_t i = 0; i < k->n_lineage; i++)
+		put_proc_ref(w, &k->lineage[i]);
+}
+
 static void put_payload(struct writer *w, const struct fig_state *s)
 {
 	put_i64(w, s->written_ms);
@@ -158,6 +279,14 @@ static void put_payload(struct writer *w, const struct fig_state *s)
 	put_u32(w, s->n_boots);
 	for (uint32_t i = 0; i < s->n_boots; i++)
 		put_boot(w, &s->boots[i]);
+	put_u64(w, s->ooms_dropped);
+	put_u32(w, s->n_ooms);
+	for (uint32_t i = 0; i < s->n_ooms; i++)
+		put_oom(w, &s->ooms[i]);
+	put_u64(w, s->kills_dropped);
+	put_u32(w, s->n_kills);
+	for (uint32_t i = 0; i < s->n_kills; i++)
+		put_kill(w, &s->kills[i]);
 }
 
 /* The reader enforces these bounds, so a state breaking them must not be written. */
@@ -173,13 +302,24 @@ static int check_bounds(const struct fig_state *s)
 		for (uint32_t j = 0; j < b->n_units; j++) {
 			const struct fig_unit *u = &b->units[j];
 
-			if (u->n_exes > FIG_MAX_EXES_PER_UNIT + 1)
+			if (u->n_exes > FIG_MAX_EXES_PER_UNIT + 1 ||
+			    u->n_kill_counts > FIG_MAX_KILL_COUNTS ||
+			    u->n_fork_errnos > FIG_MAX_ERRNO)
 				return -EINVAL;
 			for (uint32_t k = 0; k < u->n_exes; k++)
 				if (u->exes[k].n_status > FIG_MAX_STATUS)
 					return -EINVAL;
 		}
 	}
+	if (s->n_ooms > FIG_MAX_OOMS || s->n_kills > FIG_MAX_KILLS)
+		return -EINVAL;
+	for (uint32_t i = 0; i < s->n_ooms; i++)
+		if (s->ooms[i].n_top_rss > FIG_OOM_TOP_UNITS ||
+		    s->ooms[i].n_top_growth > FIG_OOM_TOP_UNITS)
+			return -EINVAL;
+	for (uint32_t i = 0; i < s->n_kills; i++)
+		if (s->kills[i].n_lineage > FIG_LINEAGE_MAX)
+			return -EINVAL;
 	return 0;
 }
 
@@ -316,6 +456,26 @@ static int get_i64(struct reader *r, const char *what, int64_t *ret)
 	return e;
 }
 
+static int get_i32(struct reader *r, const char *what, int32_t *ret)
+{
+	uint32_t v;
+	int e = get_u32(r, what, &v);
+
+	if (!e)
+		*ret = (int32_t)v;
+	return e;
+}
+
+static int get_f64(struct reader *r, const char *what, double *ret)
+{
+	uint64_t bits;
+	int e = get_u64(r, what, &bits);
+
+	if (!e)
+		memcpy(ret, &bits, sizeof(*ret));
+	return e;
+}
+
 /* Into a zeroed field of size bytes; must leave room for the NUL and hold none. */
 static int get_str(struct reader *r, const char *what, char *dst, size_t size)
 {
@@ -402,6 +562,47 @@ static int get_exe(struct reader *r, struct fig_exe *e)
 	return 0;
 }
 
+static int get_memory(struct reader *r, struct fig_memory *m)
+{
+	TRY(get_i64(r, "sampled_ms", &m->sampled_ms));
+	TRY(get_u64(r, "rss_anon_kib", &m->rss_anon_kib));
+	TRY(get_u64(r, "rss_file_kib", &m->rss_file_kib));
+	TRY(get_u64(r, "rss_shmem_kib", &m->rss_shmem_kib));
+	TRY(get_u64(r, "rss_peak_kib", &m->rss_peak_kib));
+	TRY(get_f64(r, "growth_kib_per_s", &m->growth_kib_per_s));
+	TRY(get_f64(r, "growth_fit_r2", &m->growth_fit_r2));
+	TRY(get_f64(r, "growth_window_s", &m->growth_window_s));
+	TRY(get_i64(r, "exhaustion_eta_s", &m->exhaustion_eta_s));
+	TRY(get_u32(r, "leak_suspect", &m->leak_suspect));
+	TRY(get_u32(r, "gone", &m->gone));
+	TRY(get_i64(r, "memcg_usage_bytes", &m->memcg_usage_bytes));
+	TRY(get_i64(r, "memcg_limit_bytes", &m->memcg_limit_bytes));
+	return 0;
+}
+
+static int get_kill_counts(struct reader *r, struct fig_unit *u)
+{
+	uint32_t n;
+
+	TRY(get_count(r, "kill counts", FIG_MAX_KILL_COUNTS, KILL_COUNT_MIN, &n));
+	if (!n)
+		return 0;
+	u->kill_counts = calloc(n, sizeof(*u->kill_counts));
+	if (!u->kill_counts)
+		return fail(r, -ENOMEM, "out of memory");
+	u->n_kill_counts = n;
+	u->cap_kill_counts = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct fig_kill_count *k = &u->kill_counts[i];
+
+		TRY(get_str(r, "sender unit", k->sender_unit, sizeof(k->sender_unit)));
+		TRY(get_u32(r, "kill signal", &k->signal));
+		TRY(get_u32(r, "kill by_kernel", &k->by_kernel));
+		TRY(get_u64(r, "kill count", &k->count));
+	}
+	return 0;
+}
+
 static int get_unit(struct reader *r, struct fig_unit *u)
 {
 	uint32_t n;
@@ -415,6 +616,26 @@ static int get_unit(struct reader *r, struct fig_unit *u)
 	TRY(get_i64(r, "first_ms", &u->first_ms));
 	TRY(get_i64(r, "last_ms", &u->last_ms));
 	TRY(get_u64(r, "exes_dropped", &u->exes_dropped));
+	TRY(get_memory(r, &u->mem));
+	TRY(get_u64(r, "oom_kills", &u->oom_kills));
+	TRY(get_u64(r, "kills_sent", &u->kills_sent));
+	TRY(get_u64(r, "kills_received", &u->kills_received));
+	TRY(get_u64(r, "kill_counts_other", &u->kill_counts_other));
+	TRY(get_u64(r, "forks_failed", &u->forks_failed));
+	TRY(get_u64(r, "fork_errnos_other", &u->fork_errnos_other));
+	TRY(get_u32(r, "fork_storm", &u->fork_storm));
+	TRY(get_i64(r, "fork_storm_since_ms", &u->fork_storm_since_ms));
+	TRY(get_f64(r, "fork_rate_per_s", &u->fork_rate_per_s));
+	TRY(get_i64(r, "procs_alive", &u->procs_alive));
+	TRY(get_i64(r, "pids_current", &u->pids_current));
+	TRY(get_i64(r, "pids_max", &u->pids_max));
+	TRY(get_i64(r, "pids_events_max", &u->pids_events_max));
+	TRY(get_count(r, "fork errnos", FIG_MAX_ERRNO, ERRNO_LEN, &u->n_fork_errnos));
+	for (uint32_t i = 0; i < u->n_fork_errnos; i++) {
+		TRY(get_u32(r, "fork errno", &u->fork_errnos[i].err));
+		TRY(get_u64(r, "fork errno count", &u->fork_errnos[i].count));
+	}
+	TRY(get_kill_counts(r, u));
 	/* One more than the bound: the "(other)" entry. */
 	TRY(get_count(r, "executables", FIG_MAX_EXES_PER_UNIT + 1, EXE_MIN, &n));
 	if (!n)
@@ -451,6 +672,90 @@ static int get_boot(struct reader *r, struct fig_boot *b)
 	return 0;
 }
 
+static int get_proc_ref(struct reader *r, const char *what, struct fig_proc_ref *p)
+{
+	TRY(get_u32(r, what, &p->pid));
+	TRY(get_str(r, what, p->comm, sizeof(p->comm)));
+	TRY(get_str(r, what, p->unit, sizeof(p->unit)));
+	return 0;
+}
+
+static int get_top_units(struct reader *r, const char *what, uint32_t *ret_n,
+			 struct fig_top_unit *t)
+{
+	TRY(get_count(r, what, FIG_OOM_TOP_UNITS, TOP_UNIT_MIN, ret_n));
+	for (uint32_t i = 0; i < *ret_n; i++) {
+		TRY(get_str(r, what, t[i].unit, sizeof(t[i].unit)));
+		TRY(get_u64(r, what, &t[i].rss_kib));
+		TRY(get_f64(r, what, &t[i].growth_kib_per_s));
+	}
+	return 0;
+}
+
+static int get_oom(struct reader *r, struct fig_oom *o)
+{
+	TRY(get_i64(r, "OOM time_ms", &o->time_ms));
+	TRY(get_str(r, "OOM boot id", o->boot_id, sizeof(o->boot_id)));
+	TRY(get_proc_ref(r, "OOM victim", &o->victim));
+	TRY(get_str(r, "OOM constraint", o->constraint, sizeof(o->constraint)));
+	TRY(get_str(r, "OOM memcg", o->memcg, sizeof(o->memcg)));
+	TRY(get_i64(r, "OOM memcg_limit_bytes", &o->memcg_limit_bytes));
+	TRY(get_i64(r, "OOM memcg_usage_bytes", &o->memcg_usage_bytes));
+	TRY(get_u64(r, "OOM rss_anon_kib", &o->rss_anon_kib));
+	TRY(get_u64(r, "OOM rss_file_kib", &o->rss_file_kib));
+	TRY(get_u64(r, "OOM rss_shmem_kib", &o->rss_shmem_kib));
+	TRY(get_i32(r, "OOM oom_score_adj", &o->oom_score_adj));
+	TRY(get_proc_ref(r, "OOM trigger", &o->trigger));
+	TRY(get_top_units(r, "OOM top units by rss", &o->n_top_rss, o->top_rss));
+	TRY(get_top_units(r, "OOM top units by growth", &o->n_top_growth, o->top_growth));
+	return 0;
+}
+
+static int get_kill(struct reader *r, struct fig_kill *k)
+{
+	TRY(get_i64(r, "kill time_ms", &k->time_ms));
+	TRY(get_str(r, "kill boot id", k->boot_id, sizeof(k->boot_id)));
+	TRY(get_u32(r, "kill signal", &k->signal));
+	TRY(get_u32(r, "kill by_kernel", &k->by_kernel));
+	TRY(get_i32(r, "kill result", &k->result));
+	TRY(get_proc_ref(r, "kill sender", &k->sender));
+	TRY(get_proc_ref(r, "kill target", &k->target));
+	TRY(get_count(r, "ancestors of a kill sender", FIG_LINEAGE_MAX, PROC_REF_MIN,
+		      &k->n_lineage));
+	for (uint32_t i = 0; i < k->n_lineage; i++)
+		TRY(get_proc_ref(r, "kill sender ancestor", &k->lineage[i]));
+	return 0;
+}
+
+static int get_records(struct reader *r, struct fig_state *s)
+{
+	uint32_t n;
+
+	TRY(get_u64(r, "ooms_dropped", &s->ooms_dropped));
+	TRY(get_count(r, "OOM records", FIG_MAX_OOMS, OOM_MIN, &n));
+	if (n) {
+		s->ooms = calloc(n, sizeof(*s->ooms));
+		if (!s->ooms)
+			return fail(r, -ENOMEM, "out of memory");
+		s->n_ooms = n;
+		s->cap_ooms = n;
+		for (uint32_t i = 0; i < n; i++)
+			TRY(get_oom(r, &s->ooms[i]));
+	}
+	TRY(get_u64(r, "kills_dropped", &s->kills_dropped));
+	TRY(get_count(r, "kill records", FIG_MAX_KILLS, KILL_MIN, &n));
+	if (n) {
+		s->kills = calloc(n, sizeof(*s->kills));
+		if (!s->kills)
+			return fail(r, -ENOMEM, "out of memory");
+		s->n_kills = n;
+		s->cap_kills = n;
+		for (uint32_t i = 0; i < n; i++)
+			TRY(get_kill(r, &s->kills[i]));
+	}
+	return 0;
+}
+
 static int get_payload(struct reader *r, struct fig_state *s)
 {
 	uint32_t n;
@@ -477,6 +782,7 @@ static int get_payload(struct reader *r, struct fig_state *s)
 		for (uint32_t i = 0; i < n; i++)
 			TRY(get_boot(r, &s->boots[i]));
 	}
+	TRY(get_records(r, s));
 	/* Extension sections: none known yet, all skipped, each must end inside the payload. */
 	while (left(r)) {
 		const unsigned char *p = NULL;

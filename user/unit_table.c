@@ -10,6 +10,26 @@
 #define EXE_CACHE_SLOTS 16384
 #define MAX_TRACKS 4096
 #define UNKNOWN_EXE "(unknown)"
+#define MAX_UNIT_TRACKS 4096
+#define PAGE_KIB 4
+
+/* What rcatrace follows per unit across samples: memory growth, fork storms, controllers. */
+struct unit_track {
+	char name[FIG_UNIT_NAME_MAX];
+	int used;
+	struct memory_growth growth;
+	struct fig_memory mem;
+	int fork_init;
+	struct fork_storm_track fork;
+	struct fork_storm_figures fork_fig;
+	uint32_t fork_storm;
+	int64_t fork_storm_since_ms;
+	int has_cg;
+	struct cgroup_figures cg;
+	int64_t procs_alive;
+	uint32_t leak_prev;
+	int live_mem; /* this sample had a unit_mem entry with pages */
+};
 
 struct exe_slot {
 	uint64_t exe_id;
@@ -39,6 +59,12 @@ struct unit_table {
 	struct track *tracks;
 	uint32_t n_tracks;
 	uint64_t tracks_dropped;
+	struct memory_growth_config growth_cfg;
+	struct fork_storm_config fork_cfg;
+	struct unit_track *units; /* open addressing by name, MAX_UNIT_TRACKS slots */
+	uint32_t n_units;
+	uint64_t unit_tracks_dropped;
+	uint64_t mem_available_kib;
 };
 
 static void boot_clear(struct fig_boot *b)
@@ -59,7 +85,8 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	fig_state_init(&t->state);
 	t->exes = calloc(EXE_CACHE_SLOTS, sizeof(*t->exes));
 	t->tracks = calloc(MAX_TRACKS, sizeof(*t->tracks));
-	if (!t->exes || !t->tracks)
+	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
+	if (!t->exes || !t->tracks || !t->units)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -78,6 +105,8 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	t->name = opts->name;
 	t->name_ctx = opts->name_ctx;
 	t->det = opts->detector;
+	t->growth_cfg = opts->growth;
+	t->fork_cfg = opts->fork_storm;
 	t->started_ms = clock_now_unix_ms();
 	snprintf(t->retired.boot_id, sizeof(t->retired.boot_id), "%s", t->boot_id);
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
@@ -98,11 +127,54 @@ void unit_table__free(struct unit_table *t)
 	boot_clear(&t->live);
 	free(t->exes);
 	free(t->tracks);
+	free(t->units);
 	free(t);
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The unit's track; created when create is set and there is room (else counted). */
+static struct unit_track *unit_track(struct unit_table *t, const char *name, int create)
+{
+	uint32_t i = name_hash(name) % MAX_UNIT_TRACKS;
+
+	for (uint32_t probe = 0; probe < MAX_UNIT_TRACKS; probe++, i = (i + 1) % MAX_UNIT_TRACKS) {
+		struct unit_track *u = &t->units[i];
+
+		if (u->used && strcmp(u->name, name) == 0)
+			return u;
+		if (!u->used) {
+			if (!create)
+				return NULL;
+			/* Keep a quarter free so probes stay short. */
+			if (t->n_units >= MAX_UNIT_TRACKS * 3 / 4) {
+				t->unit_tracks_dropped++;
+				return NULL;
+			}
+			memset(u, 0, sizeof(*u));
+			u->used = 1;
+			snprintf(u->name, sizeof(u->name), "%s", name);
+			memory_growth_init(&u->growth);
+			fig_memory_init(&u->mem);
+			u->procs_alive = -1;
+			t->n_units++;
+			return u;
+		}
+	}
+	return NULL;
 }
 
 void unit_table__begin(struct unit_table *t)
 {
+	for (uint32_t i = 0; i < MAX_UNIT_TRACKS; i++)
+		t->units[i].live_mem = 0;
 	boot_clear(&t->live);
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
 }
@@ -161,6 +233,7 @@ void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct
 	u->execs += st->execs;
 	u->exits += st->exits;
 	u->exits_failed += st->exits_failed;
+	u->oom_kills += st->oom_kills;
 	if (first && (!u->first_ms || first < u->first_ms))
 		u->first_ms = first;
 	if (last > u->last_ms)
@@ -216,6 +289,122 @@ void unit_table__add_status(struct unit_table *t, const struct rca_status_key *k
 
 	if (e)
 		fig_exe_add_status(e, key->kind, key->value, count);
+}
+
+void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
+			 int retired)
+{
+	struct fig_unit *u;
+	struct unit_track *tr;
+	int64_t pages[RCA_MEM_KINDS];
+
+	if (retired)
+		return; /* a gone cgroup holds no memory: its unit keeps its last figures */
+	u = unit_for(t, cgroup_id, NULL, 0);
+	if (!u)
+		return;
+	for (int i = 0; i < RCA_MEM_KINDS; i++)
+		pages[i] = m->pages[i] > 0 ? m->pages[i] : 0;
+	/* Several cgroup ids may carry one name: sum them. */
+	u->mem.rss_anon_kib += (uint64_t)pages[RCA_MEM_ANON] * PAGE_KIB;
+	u->mem.rss_file_kib += (uint64_t)pages[RCA_MEM_FILE] * PAGE_KIB;
+	u->mem.rss_shmem_kib += (uint64_t)pages[RCA_MEM_SHMEM] * PAGE_KIB;
+	if (pages[0] + pages[1] + pages[2] > 0 && (tr = unit_track(t, u->name, 1)))
+		tr->live_mem = 1;
+}
+
+void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
+			   int retired)
+{
+	char sender[FIG_UNIT_NAME_MAX];
+	struct fig_unit *target, *from;
+
+	t->name(t->name_ctx, key->sender_cgroup_id, NULL, sender, sizeof(sender));
+	target = unit_for(t, key->target_cgroup_id, NULL, retired);
+	if (target) {
+		target->kills_received += count;
+		fig_unit_add_kills(target, sender, key->signal, key->by_kernel, count);
+	}
+	from = fig_boot_unit(retired ? &t->retired : &t->live, sender);
+	if (from && !key->by_kernel)
+		from->kills_sent += count;
+}
+
+void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
+			      uint64_t count, int retired)
+{
+	struct fig_unit *u = unit_for(t, key->cgroup_id, NULL, retired);
+
+	if (!u)
+		return;
+	u->forks_failed += count;
+	fig_unit_add_fork_errno(u, key->err, count);
+}
+
+void unit_table__set_controllers(struct unit_table *t, const char *unit,
+				 const struct cgroup_figures *cg, int64_t procs_alive)
+{
+	struct unit_track *tr = unit_track(t, unit, 1);
+
+	if (!tr)
+		return;
+	tr->has_cg = cg != NULL;
+	if (cg)
+		tr->cg = *cg;
+	tr->procs_alive = procs_alive;
+}
+
+void unit_table__set_mem_available(struct unit_table *t, uint64_t kib)
+{
+	t->mem_available_kib = kib;
+}
+
+int unit_table__add_oom(struct unit_table *t, const struct fig_oom *o)
+{
+	return fig_state_add_oom(&t->state, o);
+}
+
+int unit_table__add_kill_record(struct unit_table *t, const struct fig_kill *k)
+{
+	return fig_state_add_kill(&t->state, k);
+}
+
+static uint64_t rss_of(const struct fig_unit *u)
+{
+	return u->mem.rss_anon_kib + u->mem.rss_file_kib + u->mem.rss_shmem_kib;
+}
+
+uint32_t unit_table__top_units(const struct unit_table *t, int by_growth, struct fig_top_unit *out,
+			       uint32_t n)
+{
+	const struct fig_boot *cur = unit_table__current(t);
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; cur && i < cur->n_units; i++) {
+		const struct fig_unit *u = &cur->units[i];
+		double key = by_growth ? u->mem.growth_kib_per_s : (double)rss_of(u);
+		uint32_t j;
+
+		if (u->mem.sampled_ms == 0 || key != key || (by_growth && key <= 0))
+			continue;
+		/* insertion into the top n, descending */
+		for (j = k; j > 0; j--) {
+			double other = by_growth ? out[j - 1].growth_kib_per_s : (double)out[j - 1].rss_kib;
+
+			if (other >= key)
+				break;
+			if (j < n)
+				out[j] = out[j - 1];
+		}
+		if (j < n) {
+			snprintf(out[j].unit, sizeof(out[j].unit), "%s", u->name);
+			out[j].rss_kib = rss_of(u);
+			out[j].growth_kib_per_s = u->mem.growth_kib_per_s;
+			if (k < n)
+				k++;
+		}
+	}
+	return k;
 }
 
 void unit_table__set_lost(struct unit_table *t, const uint64_t lost[RCA_LOST_KIND_MAX],
@@ -295,7 +484,9 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 				respawn_track_init(&tr->rt, &s);
 			}
 			sample_of(e, now_ms, &s);
+			f.kind = FINDING_RESPAWN_STORM;
 			f.what = respawn_track_observe(&tr->rt, &t->det, &s);
+			f.started = f.what == RESPAWN_STORM_STARTED;
 			if (f.what == RESPAWN_STORM_STARTED)
 				tr->storms++;
 			respawn_track_figures(&tr->rt, &f.fig);
@@ -305,6 +496,122 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 			e->storms += tr->storms;
 			if (f.what != RESPAWN_NO_CHANGE && fn)
 				fn(ctx, &f);
+		}
+	}
+}
+
+/* Memory figures of a unit with live memory this sample. */
+static void update_memory(struct unit_table *t, struct unit_track *tr, struct fig_unit *live_u,
+			  int64_t now_ms)
+{
+	struct memory_growth_result res;
+	uint64_t rss = rss_of(live_u);
+	struct fig_memory *m = &tr->mem;
+	double limit_kib;
+
+	memory_growth_observe(&tr->growth, &t->growth_cfg, now_ms / 1000.0, (double)rss);
+	memory_growth_result(&tr->growth, &t->growth_cfg, &res);
+	m->sampled_ms = now_ms;
+	m->rss_anon_kib = live_u->mem.rss_anon_kib;
+	m->rss_file_kib = live_u->mem.rss_file_kib;
+	m->rss_shmem_kib = live_u->mem.rss_shmem_kib;
+	if (rss > m->rss_peak_kib)
+		m->rss_peak_kib = rss;
+	m->growth_kib_per_s = res.slope_kib_s;
+	m->growth_fit_r2 = res.r2;
+	m->growth_window_s = res.span_s;
+	m->leak_suspect = res.leak_suspect ? 1 : 0;
+	m->gone = 0;
+	m->memcg_usage_bytes = tr->has_cg ? tr->cg.mem_usage_bytes : -1;
+	m->memcg_limit_bytes = tr->has_cg ? tr->cg.mem_limit_bytes : -1;
+	if (m->memcg_limit_bytes > 0)
+		limit_kib = m->memcg_limit_bytes / 1024.0;
+	else
+		limit_kib = (double)rss + (double)t->mem_available_kib;
+	m->exhaustion_eta_s = t->mem_available_kib || m->memcg_limit_bytes > 0
+				      ? (int64_t)memory_growth_eta_s(&res, limit_kib)
+				      : -1;
+}
+
+/* Per unit: memory growth and leak suspects, fork storms, controller figures. */
+static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t now_ms,
+			    unit_table_finding_fn fn, void *ctx)
+{
+	for (uint32_t ui = 0; ui < cur->n_units; ui++) {
+		struct fig_unit *u = &cur->units[ui];
+		const struct fig_unit *live_u = fig_boot_find_unit(&t->live, u->name);
+		struct unit_track *tr = unit_track(t, u->name, live_u != NULL);
+		struct unit_table_finding f = { .unit = u };
+		struct fork_sample fs;
+		enum fork_storm_transition ft;
+
+		if (!tr) {
+			/* Known from an earlier run only: no process of it is left. */
+			if (u->mem.sampled_ms)
+				u->mem.gone = 1;
+			continue;
+		}
+		if (tr->live_mem && live_u) {
+			update_memory(t, tr, (struct fig_unit *)live_u, now_ms);
+		} else if (tr->mem.sampled_ms) {
+			/* Its processes are gone: keep the figures of its life, marked gone. */
+			tr->mem.gone = 1;
+			tr->mem.leak_suspect = 0;
+			tr->mem.exhaustion_eta_s = -1;
+		}
+		if (tr->mem.sampled_ms) {
+			u->mem = tr->mem;
+			if (u->mem.leak_suspect != tr->leak_prev && fn) {
+				f.kind = FINDING_LEAK_SUSPECT;
+				f.started = u->mem.leak_suspect;
+				fn(ctx, &f);
+			}
+			tr->leak_prev = u->mem.leak_suspect;
+		}
+
+		memset(&fs, 0, sizeof(fs));
+		fs.now_ms = now_ms;
+		fs.forks = u->forks;
+		fs.execs = u->execs;
+		fs.forks_failed = u->forks_failed;
+		fs.pids_current = tr->has_cg ? tr->cg.pids_current : -1;
+		fs.pids_max = tr->has_cg ? tr->cg.pids_max : -1;
+		if (!tr->fork_init) {
+			struct fork_sample base = fs;
+			const struct fig_unit *bu = fig_boot_find_unit(&t->base_cur, u->name);
+
+			/* Counts from earlier runs are history, not this window's forks. */
+			if (!bu) {
+				base.forks = base.execs = base.forks_failed = 0;
+				base.now_ms = t->started_ms;
+			}
+			fork_storm_track_init(&tr->fork, &base);
+			tr->fork_init = 1;
+		}
+		ft = fork_storm_track_observe(&tr->fork, &t->fork_cfg, &fs);
+		fork_storm_track_figures(&tr->fork, &tr->fork_fig);
+		if (ft == FORK_STORM_STARTED) {
+			tr->fork_storm = 1;
+			tr->fork_storm_since_ms = now_ms;
+		} else if (ft == FORK_STORM_ENDED) {
+			tr->fork_storm = 0;
+		}
+		u->fork_storm = tr->fork_storm;
+		if (tr->fork_storm_since_ms)
+			u->fork_storm_since_ms = tr->fork_storm_since_ms;
+		u->fork_rate_per_s = tr->fork_fig.fork_rate_per_s;
+		if (tr->has_cg) {
+			u->pids_current = tr->cg.pids_current;
+			u->pids_max = tr->cg.pids_max;
+			u->pids_events_max = tr->cg.pids_events_max;
+		}
+		if (tr->procs_alive >= 0)
+			u->procs_alive = tr->procs_alive;
+		if (ft != FORK_STORM_NO_CHANGE && fn) {
+			f.kind = FINDING_FORK_STORM;
+			f.started = ft == FORK_STORM_STARTED;
+			f.fork = tr->fork_fig;
+			fn(ctx, &f);
 		}
 	}
 }
@@ -325,6 +632,7 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 	fig_boot_merge(cur, &t->retired);
 	fig_boot_merge(cur, &t->live);
 	run_detector(t, cur, now_ms, fn, ctx);
+	run_unit_tracks(t, cur, now_ms, fn, ctx);
 	t->state.written_ms = now_ms;
 	return 0;
 }

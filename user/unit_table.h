@@ -12,7 +12,10 @@
 
 #include <stdint.h>
 
+#include "cgroup_controllers.h"
 #include "figures.h"
+#include "fork_storm.h"
+#include "memory_growth.h"
 #include "rcatrace.h"
 #include "respawn_detector.h"
 
@@ -28,13 +31,26 @@ struct unit_table_opts {
 	unit_table_name_fn name;
 	void *name_ctx;
 	struct respawn_detector_config detector;
+	struct memory_growth_config growth;
+	struct fork_storm_config fork_storm;
+};
+
+enum finding_kind {
+	FINDING_RESPAWN_STORM = 1,
+	FINDING_FORK_STORM = 2,
+	FINDING_LEAK_SUSPECT = 3,
 };
 
 struct unit_table_finding {
-	enum respawn_transition what;
+	enum finding_kind kind;
+	int started; /* 1: started, 0: ended */
 	const struct fig_unit *unit;
+	/* FINDING_RESPAWN_STORM: */
+	enum respawn_transition what;
 	const struct fig_exe *exe;
 	struct respawn_figures fig;
+	/* FINDING_FORK_STORM: */
+	struct fork_storm_figures fork;
 };
 
 typedef void (*unit_table_finding_fn)(void *ctx, const struct unit_table_finding *f);
@@ -51,6 +67,24 @@ void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *k
 			    const struct rca_ledger *l, int retired);
 void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key, uint64_t count,
 			    int retired);
+void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
+			 int retired);
+void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
+			   int retired);
+void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
+			      uint64_t count, int retired);
+/* Controller figures (pids, memory) and live process count of a unit, read by the caller. */
+void unit_table__set_controllers(struct unit_table *t, const char *unit,
+				 const struct cgroup_figures *cg, int64_t procs_alive);
+/* The machine's available memory, for the exhaustion projection of units without a limit. */
+void unit_table__set_mem_available(struct unit_table *t, uint64_t kib);
+/* OOM and kill records, kept in the state (bounded, newest kept). 0 or -ENOMEM. */
+int unit_table__add_oom(struct unit_table *t, const struct fig_oom *o);
+int unit_table__add_kill_record(struct unit_table *t, const struct fig_kill *k);
+/* The n units of the current boot with the most resident memory / fastest growth. */
+uint32_t unit_table__top_units(const struct unit_table *t, int by_growth, struct fig_top_unit *out,
+			       uint32_t n);
+
 /* An executable path learned from an exec record (the ledger keeps only the first one). */
 void unit_table__learn_exe(struct unit_table *t, uint64_t exe_id, const char *path);
 /* Ends the sample: merges, runs the detector, calls fn for each storm start/end. */

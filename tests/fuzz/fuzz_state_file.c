@@ -16,8 +16,52 @@
 
 static void check_refusal(int r, const struct fig_state *s, const char *err)
 {
-	if (r >= 0 || s->n_boots || s->boots || !err[0])
+	if (r >= 0 || s->n_boots || s->boots || s->n_ooms || s->ooms || s->n_kills ||
+	    s->kills || !err[0])
 		abort();
+}
+
+/* What the fig_* functions did to the copy, the state file must still take. */
+static void check_encodable(const struct fig_state *s)
+{
+	struct fig_state back;
+	void *buf = NULL;
+	size_t len;
+	char err[256];
+
+	if (state_file_encode(s, &buf, &len))
+		abort();
+	if (state_file_decode(buf, len, &back, err, sizeof(err)))
+		abort();
+	free(buf);
+	fig_state_free(&back);
+}
+
+/* Adds every record of s again to copy: the lists stay bounded and count what they drop. */
+static void add_records(struct fig_state *copy, const struct fig_state *s)
+{
+	for (uint32_t i = 0; i < s->n_ooms; i++) {
+		uint64_t before = copy->n_ooms + copy->ooms_dropped;
+
+		if (fig_state_add_oom(copy, &s->ooms[i]))
+			continue;
+		if (copy->n_ooms > FIG_MAX_OOMS || copy->n_ooms + copy->ooms_dropped != before + 1)
+			abort();
+	}
+	for (uint32_t i = 0; i < s->n_kills; i++) {
+		uint64_t before = copy->n_kills + copy->kills_dropped;
+
+		if (fig_state_add_kill(copy, &s->kills[i]))
+			continue;
+		if (copy->n_kills > FIG_MAX_KILLS ||
+		    copy->n_kills + copy->kills_dropped != before + 1)
+			abort();
+	}
+	/* A record of the list itself, which the append moves. */
+	if (copy->n_ooms)
+		fig_state_add_oom(copy, &copy->ooms[0]);
+	if (copy->n_kills)
+		fig_state_add_kill(copy, &copy->kills[copy->n_kills - 1]);
 }
 
 /* The figures functions must also hold up on whatever decode accepted. */
@@ -37,8 +81,22 @@ static void exercise_figures(const struct fig_state *s)
 		fig_boot_merge(&copy.boots[i], b);
 		for (uint32_t j = 0; j < b->n_units; j++) {
 			const struct fig_unit *u = &b->units[j];
+			struct fig_unit *cu = &copy.boots[i].units[j];
 
 			if (fig_boot_find_unit(b, u->name) == NULL)
+				abort();
+			if (cu->n_kill_counts > FIG_MAX_KILL_COUNTS ||
+			    cu->n_fork_errnos > FIG_MAX_ERRNO)
+				abort();
+			/* The unit's own senders and errnos again, and one new of each. */
+			for (uint32_t k = 0; k < u->n_kill_counts; k++)
+				fig_unit_add_kills(cu, u->kill_counts[k].sender_unit,
+						   u->kill_counts[k].signal,
+						   u->kill_counts[k].by_kernel, 1);
+			fig_unit_add_kills(cu, "fuzz.service", 9, 1, 1);
+			fig_unit_add_fork_errno(cu, 11, 1);
+			if (cu->n_kill_counts > FIG_MAX_KILL_COUNTS ||
+			    cu->n_fork_errnos > FIG_MAX_ERRNO)
 				abort();
 			for (uint32_t k = 0; k < u->n_exes; k++) {
 				const struct fig_exe *e = &u->exes[k];
@@ -52,6 +110,8 @@ static void exercise_figures(const struct fig_state *s)
 		}
 	}
 	(void)sink;
+	add_records(&copy, s);
+	check_encodable(&copy);
 	fig_state_free(&copy);
 }
 

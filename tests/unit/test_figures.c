@@ -41,8 +41,9 @@ static void test_boots_drop_oldest_first(void **state)
 		b = fig_state_boot(&s, id);
 		assert_non_null(b);
 		assert_string_equal(b->boot_id, id);
-		/* Something to free when the boot is dropped. */
+		/* Something to free when the boot is dropped (ASan tells a leak). */
 		assert_non_null(fig_boot_unit(b, "a.service"));
+		fig_unit_add_kills(fig_boot_unit(b, "a.service"), "killer.service", 9, 0, 1);
 	}
 	assert_int_equal(s.n_boots, FIG_MAX_BOOTS);
 	assert_int_equal(s.boots_dropped, 4);
@@ -431,6 +432,8 @@ static void test_unit_merge_folds_into_other(void **state)
 	assert_int_equal(fig_unit_find_exe(&dst, "/bin/d0")->starts, 6);
 	free(dst.exes);
 	free(src.exes);
+	free(dst.kill_counts);
+	free(src.kill_counts);
 }
 
 static void test_boot_merge_into_full_boot(void **state)
@@ -463,6 +466,8 @@ static void test_state_copy_is_deep(void **state)
 {
 	struct fig_state s, c;
 	struct fig_unit *u;
+	struct fig_oom oom = { 0 };
+	struct fig_kill kill = { 0 };
 
 	(void)state;
 	fig_state_init(&s);
@@ -472,8 +477,38 @@ static void test_state_copy_is_deep(void **state)
 	u = fig_boot_unit(fig_state_boot(&s, "b2"), "x.service");
 	u->forks = 5;
 	fig_unit_exe(u, "/bin/x")->starts = 6;
+	fig_unit_add_kills(u, "k.service", 9, 0, 7);
+	fig_unit_add_fork_errno(u, EAGAIN, 8);
+	u->mem.rss_anon_kib = 9;
+	oom.time_ms = 10;
+	assert_int_equal(fig_state_add_oom(&s, &oom), 0);
+	kill.time_ms = 11;
+	assert_int_equal(fig_state_add_kill(&s, &kill), 0);
+	s.ooms_dropped = 12;
+	s.kills_dropped = 13;
 
 	assert_int_equal(fig_state_copy(&c, &s), 0);
+	assert_int_equal(c.boots[1].units[0].n_kill_counts, 1);
+	assert_ptr_not_equal(c.boots[1].units[0].kill_counts, u->kill_counts);
+	assert_string_equal(c.boots[1].units[0].kill_counts[0].sender_unit, "k.service");
+	assert_int_equal(c.boots[1].units[0].kill_counts[0].count, 7);
+	assert_int_equal(c.boots[1].units[0].fork_errnos[0].count, 8);
+	assert_int_equal(c.boots[1].units[0].mem.rss_anon_kib, 9);
+	assert_int_equal(c.n_ooms, 1);
+	assert_ptr_not_equal(c.ooms, s.ooms);
+	assert_int_equal(c.ooms[0].time_ms, 10);
+	assert_int_equal(c.n_kills, 1);
+	assert_ptr_not_equal(c.kills, s.kills);
+	assert_int_equal(c.kills[0].time_ms, 11);
+	assert_int_equal(c.ooms_dropped, 12);
+	assert_int_equal(c.kills_dropped, 13);
+	/* Each grows on its own. */
+	fig_unit_add_kills(&c.boots[1].units[0], "k2.service", 9, 0, 1);
+	assert_int_equal(u->n_kill_counts, 1);
+	c.ooms[0].time_ms = 99;
+	assert_int_equal(s.ooms[0].time_ms, 10);
+	assert_int_equal(fig_state_add_kill(&c, &kill), 0);
+	assert_int_equal(s.n_kills, 1);
 	assert_int_equal(c.written_ms, 42);
 	assert_int_equal(c.lost[RCA_LOST_LEDGER_FULL], 3);
 	assert_int_equal(c.n_boots, 2);
@@ -488,6 +523,382 @@ static void test_state_copy_is_deep(void **state)
 	assert_int_equal(s.boots[1].units[0].n_exes, 1);
 	fig_state_free(&c);
 	fig_state_free(&s);
+}
+
+static void test_new_unit_knows_nothing_yet(void **state)
+{
+	struct fig_state s;
+	struct fig_unit *u;
+
+	(void)state;
+	fig_state_init(&s);
+	u = fig_boot_unit(fig_state_boot(&s, "b"), "u.service");
+	assert_non_null(u);
+	assert_int_equal(u->mem.sampled_ms, 0);
+	assert_int_equal(u->mem.rss_anon_kib, 0);
+	assert_int_equal(u->mem.rss_peak_kib, 0);
+	assert_true(isnan(u->mem.growth_kib_per_s));
+	assert_true(isnan(u->mem.growth_fit_r2));
+	assert_true(isnan(u->mem.growth_window_s));
+	assert_int_equal(u->mem.exhaustion_eta_s, -1);
+	assert_int_equal(u->mem.leak_suspect, 0);
+	assert_int_equal(u->mem.gone, 0);
+	assert_int_equal(u->mem.memcg_usage_bytes, -1);
+	assert_int_equal(u->mem.memcg_limit_bytes, -1);
+	assert_int_equal(u->procs_alive, -1);
+	assert_int_equal(u->pids_current, -1);
+	assert_int_equal(u->pids_max, -1);
+	assert_int_equal(u->pids_events_max, -1);
+	assert_int_equal(u->fork_storm, 0);
+	assert_int_equal(u->fork_storm_since_ms, 0);
+	assert_int_equal(u->n_kill_counts, 0);
+	assert_null(u->kill_counts);
+	assert_int_equal(u->n_fork_errnos, 0);
+	fig_memory_init(NULL);
+	fig_state_free(&s);
+}
+
+static void test_kill_counts_bound(void **state)
+{
+	struct fig_unit u = { 0 };
+	char sender[FIG_UNIT_NAME_MAX + 20];
+
+	(void)state;
+	for (int i = 0; i < FIG_MAX_KILL_COUNTS; i++) {
+		snprintf(sender, sizeof(sender), "s%d.service", i);
+		fig_unit_add_kills(&u, sender, 9, 0, (uint64_t)i + 1);
+	}
+	assert_int_equal(u.n_kill_counts, FIG_MAX_KILL_COUNTS);
+	assert_int_equal(u.kill_counts_other, 0);
+	/* The same sender with another signal, or sent by the kernel, is another entry. */
+	fig_unit_add_kills(&u, "s0.service", 15, 0, 5);
+	fig_unit_add_kills(&u, "s0.service", 9, 1, 6);
+	assert_int_equal(u.n_kill_counts, FIG_MAX_KILL_COUNTS);
+	assert_int_equal(u.kill_counts_other, 11);
+	/* A kept entry still adds when full. */
+	fig_unit_add_kills(&u, "s3.service", 9, 0, 100);
+	assert_string_equal(u.kill_counts[3].sender_unit, "s3.service");
+	assert_int_equal(u.kill_counts[3].signal, 9);
+	assert_int_equal(u.kill_counts[3].by_kernel, 0);
+	assert_int_equal(u.kill_counts[3].count, 104);
+	assert_int_equal(u.kill_counts_other, 11);
+	/* kills_received is the caller's to count. */
+	assert_int_equal(u.kills_received, 0);
+	free(u.kill_counts);
+
+	/* Distinct (signal, by_kernel) pairs; long names cut consistently; NULL is "". */
+	memset(&u, 0, sizeof(u));
+	memset(sender, 'n', sizeof(sender) - 1);
+	sender[sizeof(sender) - 1] = '\0';
+	fig_unit_add_kills(&u, sender, 9, 0, 1);
+	fig_unit_add_kills(&u, sender, 9, 0, 2);
+	fig_unit_add_kills(&u, "k", 9, 0, 1);
+	fig_unit_add_kills(&u, "k", 9, 1, 1);
+	fig_unit_add_kills(&u, "k", 15, 1, 1);
+	fig_unit_add_kills(&u, NULL, 6, 1, 4);
+	fig_unit_add_kills(&u, "", 6, 1, 1);
+	fig_unit_add_kills(NULL, "k", 9, 0, 1);
+	assert_int_equal(u.n_kill_counts, 5);
+	assert_int_equal(strlen(u.kill_counts[0].sender_unit), FIG_UNIT_NAME_MAX - 1);
+	assert_int_equal(u.kill_counts[0].count, 3);
+	assert_int_equal(u.kill_counts[4].count, 5);
+	assert_string_equal(u.kill_counts[4].sender_unit, "");
+	free(u.kill_counts);
+}
+
+static void test_fork_errno_bound(void **state)
+{
+	struct fig_unit u = { 0 };
+
+	(void)state;
+	for (uint32_t i = 0; i < FIG_MAX_ERRNO; i++)
+		fig_unit_add_fork_errno(&u, i + 1, i + 1);
+	assert_int_equal(u.n_fork_errnos, FIG_MAX_ERRNO);
+	assert_int_equal(u.fork_errnos_other, 0);
+	fig_unit_add_fork_errno(&u, 100, 3);
+	fig_unit_add_fork_errno(&u, 101, 4);
+	assert_int_equal(u.n_fork_errnos, FIG_MAX_ERRNO);
+	assert_int_equal(u.fork_errnos_other, 7);
+	fig_unit_add_fork_errno(&u, EAGAIN, 10); /* errno 11 is not kept: other */
+	fig_unit_add_fork_errno(&u, 2, 10);
+	assert_int_equal(u.fork_errnos[1].err, 2);
+	assert_int_equal(u.fork_errnos[1].count, 12);
+	assert_int_equal(u.fork_errnos_other, 17);
+	assert_int_equal(u.forks_failed, 0);
+	fig_unit_add_fork_errno(NULL, 1, 1);
+}
+
+static void test_oom_list_keeps_newest(void **state)
+{
+	struct fig_state s;
+	struct fig_oom o;
+
+	(void)state;
+	fig_state_init(&s);
+	for (int i = 0; i < FIG_MAX_OOMS + 6; i++) {
+		memset(&o, 'x', sizeof(o)); /* strings without a NUL, counts past their bounds */
+		o.time_ms = 1000 + i;
+		o.n_top_rss = FIG_OOM_TOP_UNITS + 1;
+		o.n_top_growth = UINT32_MAX;
+		assert_int_equal(fig_state_add_oom(&s, &o), 0);
+	}
+	assert_int_equal(s.n_ooms, FIG_MAX_OOMS);
+	assert_int_equal(s.ooms_dropped, 6);
+	assert_int_equal(s.ooms[0].time_ms, 1006);
+	assert_int_equal(s.ooms[FIG_MAX_OOMS - 1].time_ms, 1000 + FIG_MAX_OOMS + 5);
+	/* What the state file would refuse is cut on the way in. */
+	assert_int_equal(s.ooms[0].n_top_rss, FIG_OOM_TOP_UNITS);
+	assert_int_equal(s.ooms[0].n_top_growth, FIG_OOM_TOP_UNITS);
+	assert_int_equal(strlen(s.ooms[0].boot_id), FIG_BOOT_ID_MAX - 1);
+	assert_int_equal(strlen(s.ooms[0].constraint), sizeof(o.constraint) - 1);
+	assert_int_equal(strlen(s.ooms[0].memcg), FIG_UNIT_NAME_MAX - 1);
+	assert_int_equal(strlen(s.ooms[0].victim.comm), RCA_COMM_LEN);
+	assert_int_equal(strlen(s.ooms[0].trigger.unit), FIG_UNIT_NAME_MAX - 1);
+	assert_int_equal(strlen(s.ooms[0].top_growth[4].unit), FIG_UNIT_NAME_MAX - 1);
+	/* A record of the list itself may be added again, even as the list moves. */
+	assert_int_equal(fig_state_add_oom(&s, &s.ooms[0]), 0);
+	assert_int_equal(s.ooms[FIG_MAX_OOMS - 1].time_ms, 1006);
+	assert_int_equal(s.ooms[0].time_ms, 1007);
+	assert_int_equal(s.ooms_dropped, 7);
+	assert_int_equal(fig_state_add_oom(NULL, &o), -EINVAL);
+	assert_int_equal(fig_state_add_oom(&s, NULL), -EINVAL);
+	fig_state_free(&s);
+	assert_null(s.ooms);
+	assert_int_equal(s.n_ooms, 0);
+}
+
+static void test_kill_list_keeps_newest(void **state)
+{
+	struct fig_state s;
+	struct fig_kill k;
+
+	(void)state;
+	fig_state_init(&s);
+	for (int i = 0; i < FIG_MAX_KILLS + 44; i++) {
+		memset(&k, 'y', sizeof(k));
+		k.time_ms = i;
+		k.n_lineage = FIG_LINEAGE_MAX + 1;
+		assert_int_equal(fig_state_add_kill(&s, &k), 0);
+	}
+	assert_int_equal(s.n_kills, FIG_MAX_KILLS);
+	assert_int_equal(s.kills_dropped, 44);
+	assert_int_equal(s.kills[0].time_ms, 44);
+	assert_int_equal(s.kills[FIG_MAX_KILLS - 1].time_ms, FIG_MAX_KILLS + 43);
+	assert_int_equal(s.kills[0].n_lineage, FIG_LINEAGE_MAX);
+	assert_int_equal(strlen(s.kills[0].boot_id), FIG_BOOT_ID_MAX - 1);
+	assert_int_equal(strlen(s.kills[0].sender.comm), RCA_COMM_LEN);
+	assert_int_equal(strlen(s.kills[0].target.unit), FIG_UNIT_NAME_MAX - 1);
+	assert_int_equal(strlen(s.kills[0].lineage[FIG_LINEAGE_MAX - 1].comm), RCA_COMM_LEN);
+	assert_int_equal(fig_state_add_kill(&s, NULL), -EINVAL);
+	fig_state_free(&s);
+	assert_null(s.kills);
+}
+
+static void test_unit_merge_adds_kill_and_fork_counters(void **state)
+{
+	struct fig_unit dst = { 0 }, src = { 0 };
+	char sender[32];
+
+	(void)state;
+	dst.oom_kills = 1;
+	dst.kills_sent = 2;
+	dst.kills_received = 3;
+	dst.kill_counts_other = 4;
+	dst.forks_failed = 5;
+	dst.fork_errnos_other = 6;
+	src.oom_kills = 10;
+	src.kills_sent = 20;
+	src.kills_received = 30;
+	src.kill_counts_other = 40;
+	src.forks_failed = 50;
+	src.fork_errnos_other = 60;
+	/* dst: 31 senders; src: one of them again, and three new ones (two overflow). */
+	for (int i = 0; i < FIG_MAX_KILL_COUNTS - 1; i++) {
+		snprintf(sender, sizeof(sender), "d%d", i);
+		fig_unit_add_kills(&dst, sender, 9, 0, 1);
+	}
+	fig_unit_add_kills(&src, "d7", 9, 0, 100);
+	fig_unit_add_kills(&src, "d7", 9, 1, 200);
+	fig_unit_add_kills(&src, "new1", 15, 0, 300);
+	fig_unit_add_kills(&src, "new2", 15, 0, 400);
+	/* errnos: dst has 7, src brings one of them and three new (two overflow). */
+	for (uint32_t i = 0; i < FIG_MAX_ERRNO - 1; i++)
+		fig_unit_add_fork_errno(&dst, i + 1, 1);
+	fig_unit_add_fork_errno(&src, 3, 7);
+	fig_unit_add_fork_errno(&src, EAGAIN, 8);
+	fig_unit_add_fork_errno(&src, ENOMEM, 9);
+	fig_unit_add_fork_errno(&src, 99, 10);
+
+	assert_int_equal(fig_unit_merge(&dst, &src), 0);
+	assert_int_equal(dst.oom_kills, 11);
+	assert_int_equal(dst.kills_sent, 22);
+	assert_int_equal(dst.kills_received, 33);
+	assert_int_equal(dst.n_kill_counts, FIG_MAX_KILL_COUNTS);
+	assert_int_equal(dst.kill_counts[7].count, 101);
+	assert_string_equal(dst.kill_counts[FIG_MAX_KILL_COUNTS - 1].sender_unit, "d7");
+	assert_int_equal(dst.kill_counts[FIG_MAX_KILL_COUNTS - 1].by_kernel, 1);
+	assert_int_equal(dst.kill_counts[FIG_MAX_KILL_COUNTS - 1].count, 200);
+	assert_int_equal(dst.kill_counts_other, 4 + 40 + 300 + 400);
+	assert_int_equal(dst.forks_failed, 55);
+	assert_int_equal(dst.n_fork_errnos, FIG_MAX_ERRNO);
+	assert_int_equal(dst.fork_errnos[2].count, 8);
+	assert_int_equal(dst.fork_errnos[FIG_MAX_ERRNO - 1].err, EAGAIN);
+	assert_int_equal(dst.fork_errnos[FIG_MAX_ERRNO - 1].count, 8);
+	assert_int_equal(dst.fork_errnos_other, 6 + 60 + 9 + 10);
+	/* src is untouched. */
+	assert_int_equal(src.n_kill_counts, 4);
+	assert_int_equal(src.kill_counts_other, 40);
+	free(dst.kill_counts);
+	free(src.kill_counts);
+}
+
+/* The gauges of a unit, set apart from one value so a merge shows which side won. */
+static void set_gauges(struct fig_unit *u, int64_t sampled_ms, int64_t v)
+{
+	fig_memory_init(&u->mem);
+	u->mem.sampled_ms = sampled_ms;
+	u->mem.rss_anon_kib = (uint64_t)v;
+	u->mem.rss_peak_kib = (uint64_t)v * 10;
+	u->mem.growth_kib_per_s = (double)v;
+	u->mem.memcg_limit_bytes = v;
+	u->fork_storm = (uint32_t)(v & 1);
+	u->fork_storm_since_ms = v;
+	u->fork_rate_per_s = (double)v / 2;
+	u->procs_alive = v;
+	u->pids_current = v;
+	u->pids_max = v;
+	u->pids_events_max = v;
+}
+
+struct gauge_case {
+	const char *name;
+	int64_t dst_ms, dst_v, src_ms, src_v;
+	int64_t want_v;		/* the side whose snapshot must win */
+	int64_t want_pids;	/* what procs_alive and pids_* must hold */
+	int64_t want_ms;
+};
+
+static const struct gauge_case gauge_cases[] = {
+	{ "src newer", 1000, 3, 2000, 5, 5, 5, 2000 },
+	{ "src older", 2000, 3, 1000, 5, 3, 3, 2000 },
+	{ "same time: dst stays", 1000, 3, 1000, 5, 3, 3, 1000 },
+	{ "dst never sampled", 0, 3, 1000, 5, 5, 5, 1000 },
+	{ "src never sampled", 1000, 3, 0, 5, 3, 3, 1000 },
+	{ "neither sampled: src's known values", 0, 3, 0, 5, 5, 5, 0 },
+	/* A dated snapshot that says -1 (no pids controller any more) is believed. */
+	{ "src newer, unknowns", 1000, 3, 2000, -1, -1, -1, 2000 },
+	{ "src older, unknowns", 2000, -1, 1000, 4, -1, -1, 2000 },
+	{ "dst never sampled, src unknowns", 0, 3, 1000, -1, -1, -1, 1000 },
+	/* Undated and unknown says nothing: dst's known pids figures stay. */
+	{ "neither sampled, src unknowns", 0, 3, 0, -1, -1, 3, 0 },
+	{ "neither sampled, dst unknowns", 0, -1, 0, 6, 6, 6, 0 },
+};
+
+static void test_unit_merge_gauges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(gauge_cases) / sizeof(gauge_cases[0]); i++) {
+		const struct gauge_case *c = &gauge_cases[i];
+		struct fig_unit dst = { 0 }, src = { 0 };
+		uint64_t peak;
+
+		print_message("case %s\n", c->name);
+		set_gauges(&dst, c->dst_ms, c->dst_v);
+		set_gauges(&src, c->src_ms, c->src_v);
+		peak = dst.mem.rss_peak_kib > src.mem.rss_peak_kib ? dst.mem.rss_peak_kib
+								   : src.mem.rss_peak_kib;
+		assert_int_equal(fig_unit_merge(&dst, &src), 0);
+		assert_int_equal(dst.mem.sampled_ms, c->want_ms);
+		assert_int_equal(dst.mem.rss_anon_kib, (uint64_t)c->want_v);
+		assert_float_equal(dst.mem.growth_kib_per_s, (double)c->want_v, 0);
+		assert_int_equal(dst.mem.memcg_limit_bytes, c->want_v);
+		/* Still NaN: the whole struct moved, not a field-wise mix. */
+		assert_true(isnan(dst.mem.growth_fit_r2));
+		assert_int_equal(dst.mem.rss_peak_kib, peak);
+		assert_int_equal(dst.fork_storm, (uint32_t)(c->want_v & 1));
+		assert_int_equal(dst.fork_storm_since_ms, c->want_v);
+		assert_float_equal(dst.fork_rate_per_s, (double)c->want_v / 2, 0);
+		assert_int_equal(dst.procs_alive, c->want_pids);
+		assert_int_equal(dst.pids_current, c->want_pids);
+		assert_int_equal(dst.pids_max, c->want_pids);
+		assert_int_equal(dst.pids_events_max, c->want_pids);
+	}
+}
+
+static void test_unit_merge_peak_is_highest(void **state)
+{
+	struct fig_unit dst = { 0 }, src = { 0 };
+
+	(void)state;
+	/* The newer snapshot wins, but the older one saw the higher peak. */
+	set_gauges(&dst, 1000, 3);
+	dst.mem.rss_peak_kib = 900;
+	set_gauges(&src, 2000, 5);
+	src.mem.rss_peak_kib = 100;
+	fig_unit_merge(&dst, &src);
+	assert_int_equal(dst.mem.rss_anon_kib, 5);
+	assert_int_equal(dst.mem.rss_peak_kib, 900);
+	/* And the other way round. */
+	src.mem.rss_peak_kib = 1000;
+	src.mem.sampled_ms = 1500;
+	fig_unit_merge(&dst, &src);
+	assert_int_equal(dst.mem.sampled_ms, 2000);
+	assert_int_equal(dst.mem.rss_peak_kib, 1000);
+}
+
+/* A unit new to the boot merged into takes every figure src has. */
+static void test_boot_merge_carries_new_figures(void **state)
+{
+	struct fig_state a, b;
+	struct fig_unit *u;
+	const struct fig_unit *m;
+
+	(void)state;
+	fig_state_init(&a);
+	fig_state_init(&b);
+	fig_state_boot(&a, "boot");
+	u = fig_boot_unit(fig_state_boot(&b, "boot"), "m.service");
+	u->mem.sampled_ms = 500;
+	u->mem.rss_anon_kib = 42;
+	u->mem.leak_suspect = 1;
+	u->mem.growth_kib_per_s = 3.5;
+	u->oom_kills = 2;
+	u->kills_received = 3;
+	fig_unit_add_kills(u, "k.service", 9, 1, 3);
+	u->forks_failed = 4;
+	fig_unit_add_fork_errno(u, EAGAIN, 4);
+	u->fork_storm = 1;
+	u->fork_storm_since_ms = 450;
+	u->fork_rate_per_s = 1234.5;
+	u->procs_alive = 7;
+	u->pids_current = 8;
+	u->pids_max = 9;
+	u->pids_events_max = 10;
+
+	assert_int_equal(fig_boot_merge(&a.boots[0], &b.boots[0]), 0);
+	m = fig_boot_find_unit(&a.boots[0], "m.service");
+	assert_non_null(m);
+	assert_int_equal(m->mem.sampled_ms, 500);
+	assert_int_equal(m->mem.rss_anon_kib, 42);
+	assert_int_equal(m->mem.leak_suspect, 1);
+	assert_float_equal(m->mem.growth_kib_per_s, 3.5, 0);
+	assert_int_equal(m->mem.memcg_limit_bytes, -1);
+	assert_int_equal(m->oom_kills, 2);
+	assert_int_equal(m->kills_received, 3);
+	assert_int_equal(m->n_kill_counts, 1);
+	assert_ptr_not_equal(m->kill_counts, u->kill_counts);
+	assert_int_equal(m->kill_counts[0].count, 3);
+	assert_int_equal(m->forks_failed, 4);
+	assert_int_equal(m->fork_errnos[0].err, EAGAIN);
+	assert_int_equal(m->fork_storm, 1);
+	assert_int_equal(m->fork_storm_since_ms, 450);
+	assert_float_equal(m->fork_rate_per_s, 1234.5, 0);
+	assert_int_equal(m->procs_alive, 7);
+	assert_int_equal(m->pids_current, 8);
+	assert_int_equal(m->pids_max, 9);
+	assert_int_equal(m->pids_events_max, 10);
+	fig_state_free(&a);
+	fig_state_free(&b);
 }
 
 struct period_case {
@@ -616,6 +1027,15 @@ int main(void)
 		cmocka_unit_test(test_unit_merge_folds_into_other),
 		cmocka_unit_test(test_boot_merge_into_full_boot),
 		cmocka_unit_test(test_state_copy_is_deep),
+		cmocka_unit_test(test_new_unit_knows_nothing_yet),
+		cmocka_unit_test(test_kill_counts_bound),
+		cmocka_unit_test(test_fork_errno_bound),
+		cmocka_unit_test(test_oom_list_keeps_newest),
+		cmocka_unit_test(test_kill_list_keeps_newest),
+		cmocka_unit_test(test_unit_merge_adds_kill_and_fork_counters),
+		cmocka_unit_test(test_unit_merge_gauges),
+		cmocka_unit_test(test_unit_merge_peak_is_highest),
+		cmocka_unit_test(test_boot_merge_carries_new_figures),
 		cmocka_unit_test(test_period_and_stdev),
 		cmocka_unit_test(test_lifetime_percentile),
 		cmocka_unit_test(test_lifetime_percentile_edges),

@@ -1,122 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * rcatrace kernel side: process lifecycle tracepoints (tp_btf only; no kprobes,
+ * Process lifecycle: sched_process_{fork,exec,exit} (tp_btf only; no kprobes,
  * no fentry) aggregated per unit (cgroup v2 id) in hash maps, plus one
  * ring-buffer record per exec and per process exit.
  *
  * Counts live in maps and are exact whatever happens to the ring buffer: a
  * record that cannot be reserved is counted in `lost`, its counts are not.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-#include "rcatrace.h"
-#include "task.bpf.h"
-
-#define EEXIST 17 /* errno values are not in vmlinux.h */
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Our own pid, so the loader's own activity is not counted (0: count everything). */
-const volatile __u32 targ_self_tgid = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RCA_DEFAULT_RINGBUF_BYTES);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RCA_DEFAULT_MAX_UNITS);
-	__type(key, __u64);
-	__type(value, struct rca_unit_stats);
-} unit_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RCA_DEFAULT_MAX_LEDGER);
-	__type(key, struct rca_ledger_key);
-	__type(value, struct rca_ledger);
-} respawn_ledger SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RCA_DEFAULT_MAX_EXIT_STATUS);
-	__type(key, struct rca_status_key);
-	__type(value, __u64);
-} exit_status SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RCA_DEFAULT_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, struct rca_proc);
-} procs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RCA_LOST_KIND_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
-
-/* Per-CPU scratch for map values too big for the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rca_ledger);
-} ledger_scratch SEC(".maps");
-
-static __always_inline void count_lost(__u32 kind)
-{
-	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
-
-	if (n)
-		*n += 1; /* per-CPU: no atomics needed */
-}
-
-/* The unit's counters, created (named from the kernel) at first sight. */
-static struct rca_unit_stats *unit_stats_get(struct task_struct *task, __u64 cgroup_id, __u64 now)
-{
-	struct rca_unit_stats *st = bpf_map_lookup_elem(&unit_stats, &cgroup_id);
-	struct rca_unit_stats fresh = {};
-	long err;
-
-	if (st)
-		return st;
-	fresh.first_ns = now;
-	task_cgroup_name(task, fresh.name, sizeof(fresh.name));
-	err = bpf_map_update_elem(&unit_stats, &cgroup_id, &fresh, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(RCA_LOST_UNITS_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&unit_stats, &cgroup_id);
-}
-
-static struct rca_ledger *ledger_get(const struct rca_ledger_key *key, const char *filename)
-{
-	struct rca_ledger *l = bpf_map_lookup_elem(&respawn_ledger, key);
-	__u32 zero = 0;
-	long err;
-
-	if (l)
-		return l;
-	l = bpf_map_lookup_elem(&ledger_scratch, &zero);
-	if (!l)
-		return NULL;
-	__builtin_memset(l, 0, sizeof(*l));
-	if (filename)
-		bpf_probe_read_kernel_str(l->path, sizeof(l->path), filename);
-	err = bpf_map_update_elem(&respawn_ledger, key, l, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(RCA_LOST_LEDGER_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&respawn_ledger, key);
-}
 
 static __always_inline __u32 log2_bucket(__u64 v)
 {
@@ -157,10 +50,11 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 		st->last_ns = now;
 	}
 	/* A forked child runs its parent's executable until it execs. */
-	pp = bpf_map_lookup_elem(&procs, &parent_tgid);
-	if (pp) {
-		struct rca_proc p = { .exe_id = pp->exe_id };
+	{
+		struct rca_proc p = { .mm = (__u64)BPF_CORE_READ(child, mm) };
 
+		pp = bpf_map_lookup_elem(&procs, &parent_tgid);
+		p.exe_id = pp ? pp->exe_id : file_exe_id(BPF_CORE_READ(parent, mm, exe_file));
 		if (bpf_map_update_elem(&procs, &child_tgid, &p, BPF_ANY))
 			count_lost(RCA_LOST_PROCS_FULL);
 	}
@@ -209,6 +103,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 
 	proc.exe_id = lk.exe_id;
 	proc.exec_ns = now;
+	proc.mm = (__u64)BPF_CORE_READ(task, mm);
 	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
 		count_lost(RCA_LOST_PROCS_FULL);
 
@@ -285,6 +180,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (proc) {
 		exe_id = proc->exe_id;
+		mm_release_at_exit(task, proc->mm);
 		bpf_map_delete_elem(&procs, &tgid);
 	}
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps and helpers shared by the BPF modules (lifecycle, memory, signals).
+ * They are linked into one object by `bpftool gen object`; shared maps are
+ * __weak so each module can define them identically.
+ */
+#ifndef RCATRACE_MAPS_BPF_H
+#define RCATRACE_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "rcatrace.h"
+#include "task.bpf.h"
+
+#define EEXIST 17 /* errno values are not in vmlinux.h */
+
+/* Our own pid, so the loader's own activity is not counted (0: count everything). */
+const volatile __u32 targ_self_tgid __weak = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RCA_DEFAULT_RINGBUF_BYTES);
+} events __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_UNITS);
+	__type(key, __u64);
+	__type(value, struct rca_unit_stats);
+} unit_stats __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_LEDGER);
+	__type(key, struct rca_ledger_key);
+	__type(value, struct rca_ledger);
+} respawn_ledger __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_EXIT_STATUS);
+	__type(key, struct rca_status_key);
+	__type(value, __u64);
+} exit_status __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct rca_proc);
+} procs __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RCA_LOST_KIND_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_UNITS);
+	__type(key, __u64);
+	__type(value, struct rca_unit_mem);
+} unit_mem __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RCA_DEFAULT_MAX_MMS);
+	__type(key, __u64);
+	__type(value, struct rca_mm);
+} mm_rss __weak SEC(".maps");
+
+/* Per-CPU scratch for map values too big for the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rca_ledger);
+} ledger_scratch __weak SEC(".maps");
+
+static __always_inline void count_lost(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
+
+	if (n)
+		*n += 1; /* per-CPU: no atomics needed */
+}
+
+/* The unit's counters, created (named from the kernel) at first sight. */
+static __always_inline struct rca_unit_stats *unit_stats_get(struct task_struct *task, __u64 cgroup_id, __u64 now)
+{
+	struct rca_unit_stats *st = bpf_map_lookup_elem(&unit_stats, &cgroup_id);
+	struct rca_unit_stats fresh = {};
+	long err;
+
+	if (st)
+		return st;
+	fresh.first_ns = now;
+	task_cgroup_name(task, fresh.name, sizeof(fresh.name));
+	err = bpf_map_update_elem(&unit_stats, &cgroup_id, &fresh, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(RCA_LOST_UNITS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&unit_stats, &cgroup_id);
+}
+
+static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key *key, const char *filename)
+{
+	struct rca_ledger *l = bpf_map_lookup_elem(&respawn_ledger, key);
+	__u32 zero = 0;
+	long err;
+
+	if (l)
+		return l;
+	l = bpf_map_lookup_elem(&ledger_scratch, &zero);
+	if (!l)
+		return NULL;
+	__builtin_memset(l, 0, sizeof(*l));
+	if (filename)
+		bpf_probe_read_kernel_str(l->path, sizeof(l->path), filename);
+	err = bpf_map_update_elem(&respawn_ledger, key, l, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(RCA_LOST_LEDGER_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&respawn_ledger, key);
+}
+
+/* Adds pages to a unit's resident memory, creating its entry at first sight. */
+static __always_inline void unit_mem_add(__u64 cgroup_id, const __s64 delta[RCA_MEM_KINDS])
+{
+	struct rca_unit_mem *um = bpf_map_lookup_elem(&unit_mem, &cgroup_id);
+
+	if (!um) {
+		struct rca_unit_mem fresh = {};
+
+		if (bpf_map_update_elem(&unit_mem, &cgroup_id, &fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&unit_mem, &cgroup_id)) {
+			count_lost(RCA_LOST_UNITS_FULL);
+			return;
+		}
+		um = bpf_map_lookup_elem(&unit_mem, &cgroup_id);
+		if (!um)
+			return;
+	}
+	for (int i = 0; i < RCA_MEM_KINDS; i++)
+		if (delta[i])
+			__sync_fetch_and_add(&um->pages[i], delta[i]);
+}
+
+/*
+ * A process has ended: if nothing else uses its address space, take what it
+ * still contributes off its unit. The per-CPU slack of the mm's counters is
+ * never reported by rss_stat, so without this a unit would keep a residue of
+ * every process that ever ran in it.
+ */
+static __always_inline void mm_release_at_exit(struct task_struct *task, __u64 mm_key)
+{
+	struct mm_struct *mm = (struct mm_struct *)mm_key;
+	__s64 delta[RCA_MEM_KINDS];
+	struct rca_mm *e;
+	int users;
+
+	if (!mm_key)
+		return;
+	e = bpf_map_lookup_elem(&mm_rss, &mm_key);
+	if (!e)
+		return;
+	users = BPF_CORE_READ(mm, mm_users.counter);
+	/* Kernels that fire this tracepoint before exit_mm() still count us. */
+	if (BPF_CORE_READ(task, mm))
+		users--;
+	if (users > 0)
+		return;
+	for (int i = 0; i < RCA_MEM_KINDS; i++)
+		delta[i] = -e->pages[i];
+	unit_mem_add(e->cgroup_id, delta);
+	bpf_map_delete_elem(&mm_rss, &mm_key);
+}
+
+#endif /* RCATRACE_MAPS_BPF_H */
