@@ -38,8 +38,9 @@ for t in "$here"/test_*.sh; do
 	fi
 done
 # Nothing may be left behind.
-if pgrep -x rcatrace > /dev/null; then
-	echo "FAIL: rcatrace processes left behind: $(pgrep -x rcatrace | tr '\n' ' ')"
+# (only the tests' own: their state lives under /tmp/rcatrace-test.*)
+if pgrep -f 'rcatrace run .*rcatrace-test\.' > /dev/null; then
+	echo "FAIL: rcatrace processes left behind: $(pgrep -f 'rcatrace run .*rcatrace-test\.' | tr '\n' ' ')"
 	failed=$((failed + 1))
 fi
 if ls -d /sys/fs/cgroup/unified/rcatrace-test-* /sys/fs/cgroup/rcatrace-test-* 2>/dev/null | grep -q .; then
