@@ -337,7 +337,14 @@ void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_ke
 
 	if (!u)
 		return;
-	u->forks_failed += count;
+	/*
+	 * The histogram keeps every errno; the failure count leaves out what is
+	 * no failure to fork: ENOSYS (a seccomp profile refusing clone3, after
+	 * which libc falls back to clone) and ERESTARTNOINTR (restarted after a
+	 * signal).
+	 */
+	if (key->err != 38 /* ENOSYS */ && key->err != 513 /* ERESTARTNOINTR */)
+		u->forks_failed += count;
 	fig_unit_add_fork_errno(u, key->err, count);
 }
 
@@ -348,9 +355,11 @@ void unit_table__set_controllers(struct unit_table *t, const char *unit,
 
 	if (!tr)
 		return;
-	tr->has_cg = cg != NULL;
-	if (cg)
+	/* No figures (no process left to read them through): keep the last ones. */
+	if (cg) {
+		tr->has_cg = 1;
 		tr->cg = *cg;
+	}
 	tr->procs_alive = procs_alive;
 }
 

@@ -73,7 +73,10 @@ void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key,
 			   int retired);
 void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
 			      uint64_t count, int retired);
-/* Controller figures (pids, memory) and live process count of a unit, read by the caller. */
+/*
+ * Controller figures (pids, memory) and live process count of a unit, read by
+ * the caller; cg NULL (no process to read them through) keeps the last ones.
+ */
 void unit_table__set_controllers(struct unit_table *t, const char *unit,
 				 const struct cgroup_figures *cg, int64_t procs_alive);
 /* The machine's available memory, for the exhaustion projection of units without a limit. */
