@@ -14,21 +14,6 @@
 #include "state_file.h"
 #include "system.h"
 
-static int unit_cmp(const void *a, const void *b)
-{
-	const struct fig_unit *x = *(const struct fig_unit *const *)a;
-	const struct fig_unit *y = *(const struct fig_unit *const *)b;
-
-	/* What matters most first: alarms, then the busiest, then the biggest. */
-	if (report_unit_alarm(x) != report_unit_alarm(y))
-		return report_unit_alarm(y) - report_unit_alarm(x);
-	if (x->execs != y->execs)
-		return x->execs < y->execs ? 1 : -1;
-	if (x->mem.rss_anon_kib + x->mem.rss_file_kib != y->mem.rss_anon_kib + y->mem.rss_file_kib)
-		return x->mem.rss_anon_kib + x->mem.rss_file_kib < y->mem.rss_anon_kib + y->mem.rss_file_kib ? 1 : -1;
-	return strcmp(x->name, y->name);
-}
-
 /* The units of one boot that pass the filters, sorted by storm, then starts. */
 static uint32_t select_units(const struct fig_boot *b, const struct dump_options *o,
 			     const struct fig_unit **out)
@@ -44,7 +29,7 @@ static uint32_t select_units(const struct fig_boot *b, const struct dump_options
 			continue;
 		out[n++] = u;
 	}
-	qsort(out, n, sizeof(*out), unit_cmp);
+	qsort(out, n, sizeof(*out), report_unit_cmp);
 	if (o->top && (uint32_t)o->top < n)
 		n = (uint32_t)o->top;
 	return n;
@@ -185,10 +170,17 @@ static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
 			escape_terminal(su, sizeof(su), k->sender.unit, strlen(k->sender.unit));
 			escape_terminal(tc, sizeof(tc), k->target.comm, strlen(k->target.comm));
 			escape_terminal(sc, sizeof(sc), k->sender.comm, strlen(k->sender.comm));
-			printf("  %s %s: %s (pid %u) got SIG%s from %s%s (pid %u) in %s\n",
-			       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc, k->target.pid,
-			       report_signal_name(k->signal, sig, sizeof(sig)),
-			       k->by_kernel ? "the kernel, in " : "", sc, k->sender.pid, su);
+			if (k->by_kernel)
+				printf("  %s %s: %s (pid %u) got SIG%s from the kernel (while %s, pid %u, "
+				       "ran)\n",
+				       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc,
+				       k->target.pid, report_signal_name(k->signal, sig, sizeof(sig)), sc,
+				       k->sender.pid);
+			else
+				printf("  %s %s: %s (pid %u) got SIG%s from %s (pid %u) in %s\n",
+				       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc,
+				       k->target.pid, report_signal_name(k->signal, sig, sizeof(sig)), sc,
+				       k->sender.pid, su);
 		}
 	}
 	for (uint32_t b = s->n_boots; b-- > 0;) {

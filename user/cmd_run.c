@@ -529,12 +529,17 @@ static void report_fork_storm(struct run_ctx *r, const struct unit_table_finding
 		finding_json_end(r);
 		return;
 	}
-	if (f->started)
+	if (f->started) {
+		char pids[64] = "";
+
+		if (u->pids_max > 0)
+			snprintf(pids, sizeof(pids), ", %lld of %lld pids", (long long)u->pids_current,
+				 (long long)u->pids_max);
 		fprintf(stderr, "rcatrace: FORK STORM %s: %.0f forks/s against %.0f execs/s, %llu failed "
-				"forks (%lld of %lld pids)\n",
+				"forks%s\n",
 			unit, f->fork.fork_rate_per_s, f->fork.exec_rate_per_s,
-			(unsigned long long)u->forks_failed, (long long)u->pids_current,
-			(long long)u->pids_max);
+			(unsigned long long)u->forks_failed, pids);
+	}
 	else
 		fprintf(stderr, "rcatrace: fork storm ended %s: %llu forks, %llu failed in all\n", unit,
 			(unsigned long long)u->forks, (unsigned long long)u->forks_failed);
@@ -683,6 +688,7 @@ static void print_summary(struct run_ctx *r)
 	for (uint32_t i = 0; i < cur->n_units; i++)
 		if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, cur->units[i].name))
 			units[n++] = &cur->units[i];
+	qsort(units, n, sizeof(*units), report_unit_cmp);
 	if (r->o.json) {
 		struct json_writer *w = &r->json;
 

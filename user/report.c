@@ -354,8 +354,25 @@ static void format_ms(char *dst, size_t size, double ms)
 		snprintf(dst, size, "%.1fs", ms / 1000);
 	else if (ms < 7200000)
 		snprintf(dst, size, "%.1fm", ms / 60000);
-	else
+	else if (ms < 172800000)
 		snprintf(dst, size, "%.1fh", ms / 3600000);
+	else
+		snprintf(dst, size, "%.1fd", ms / 86400000);
+}
+
+static void format_kib(char *dst, size_t size, double kib)
+{
+	const char *sign = kib < 0 ? "-" : "";
+
+	kib = fabs(kib);
+	if (!isfinite(kib))
+		snprintf(dst, size, "-");
+	else if (kib < 1024)
+		snprintf(dst, size, "%s%.0fK", sign, kib);
+	else if (kib < 1024 * 1024)
+		snprintf(dst, size, "%s%.1fM", sign, kib / 1024);
+	else
+		snprintf(dst, size, "%s%.1fG", sign, kib / (1024 * 1024));
 }
 
 static void format_time(char *dst, size_t size, int64_t ms)
@@ -371,34 +388,99 @@ static void format_time(char *dst, size_t size, int64_t ms)
 	snprintf(dst, size, "%.5s %.8s", iso + 5, iso + 11);
 }
 
+/* The tail of a path, which names it best: ".../helpers/memhog". */
+static void path_tail(char *dst, size_t size, const char *path, size_t width)
+{
+	size_t len = strlen(path);
+	char tmp[RCA_EXE_PATH_LEN + 8];
+
+	if (len <= width) {
+		escape_terminal(dst, size, path, len);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "...%s", path + len - (width - 3));
+	escape_terminal(dst, size, tmp, strlen(tmp));
+}
+
+void report_format_alerts(char *dst, size_t size, const struct fig_unit *u)
+{
+	size_t pos = 0;
+
+	dst[0] = '\0';
+	if (report_unit_storm(u))
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sSTORM", pos ? "," : "");
+	if (u->mem.leak_suspect && pos < size)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sLEAK", pos ? "," : "");
+	if (u->fork_storm && pos < size)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sFORK", pos ? "," : "");
+	if (u->oom_kills && pos < size)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sOOM", pos ? "," : "");
+	if (!pos)
+		snprintf(dst, size, "-");
+}
+
 void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide)
 {
-	char name[96], exe[64], status[128], period[16], life[16], first[24], last[24];
+	char name[96], exe[96], status[128], period[16], life[16], first[24], last[24], rss[16],
+		growth[20], eta[16], alerts[32];
 
-	fprintf(f, "%-36s %-24s %9s %8s %8s %5s  %-28s", "UNIT", "EXECUTABLE", "STARTS", "PERIOD",
-		"LIFETIME", "STORM", "EXITS (code:n SIGNAL:n)");
+	fprintf(f, "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %s", "UNIT", "EXECUTABLE", "STARTS",
+		"PERIOD", "LIFE", "RSS", "GROWTH/s", "ETA", "ALERTS", "EXITS (code:n SIGNAL:n)");
 	if (wide)
-		fprintf(f, " %-14s %-14s", "FIRST SEEN", "LAST SEEN");
+		fprintf(f, "  %-14s %-14s", "FIRST SEEN", "LAST SEEN");
 	fputc('\n', f);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct fig_unit *u = units[i];
 		const struct fig_exe *m = report_main_exe(u);
+		const struct fig_memory *mem = &u->mem;
 
-		escape_terminal(name, sizeof(name) < 37 ? sizeof(name) : 37, u->name, strlen(u->name));
-		escape_terminal(exe, 25, m ? m->path : "-", m ? strlen(m->path) : 1);
+		escape_terminal(name, 33, u->name, strlen(u->name));
+		path_tail(exe, sizeof(exe), m ? m->path : "-", 20);
 		report_format_status(status, sizeof(status), u);
 		format_ms(period, sizeof(period), m ? fig_exe_period_ms(m) : NAN);
 		format_ms(life, sizeof(life), m ? fig_exe_lifetime_pct_ms(m, 50) : NAN);
-		fprintf(f, "%-36s %-24s %9llu %8s %8s %5s  %-28s", name, exe,
-			(unsigned long long)u->execs, period, life, report_unit_storm(u) ? "YES" : "no",
-			status);
+		if (mem->sampled_ms) {
+			format_kib(rss, sizeof(rss),
+				   (double)(mem->rss_anon_kib + mem->rss_file_kib + mem->rss_shmem_kib));
+			format_kib(growth, sizeof(growth), mem->growth_kib_per_s);
+			if (mem->gone)
+				snprintf(eta, sizeof(eta), "gone");
+			else
+				format_ms(eta, sizeof(eta),
+					  mem->exhaustion_eta_s >= 0 ? mem->exhaustion_eta_s * 1000.0 : NAN);
+		} else {
+			snprintf(rss, sizeof(rss), "-");
+			snprintf(growth, sizeof(growth), "-");
+			snprintf(eta, sizeof(eta), "-");
+		}
+		report_format_alerts(alerts, sizeof(alerts), u);
+		fprintf(f, "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s", name, exe,
+			(unsigned long long)u->execs, period, life, rss, growth, eta, alerts,
+			status[0] ? status : "-");
 		if (wide) {
 			format_time(first, sizeof(first), u->first_ms);
 			format_time(last, sizeof(last), u->last_ms);
-			fprintf(f, " %-14s %-14s", first, last);
+			fprintf(f, "  %-14s %-14s", first, last);
 		}
 		fputc('\n', f);
 	}
+}
+
+int report_unit_cmp(const void *a, const void *b)
+{
+	const struct fig_unit *x = *(const struct fig_unit *const *)a;
+	const struct fig_unit *y = *(const struct fig_unit *const *)b;
+	uint64_t rx = x->mem.rss_anon_kib + x->mem.rss_file_kib + x->mem.rss_shmem_kib;
+	uint64_t ry = y->mem.rss_anon_kib + y->mem.rss_file_kib + y->mem.rss_shmem_kib;
+
+	/* What matters most first: alarms, then the busiest, then the biggest. */
+	if (report_unit_alarm(x) != report_unit_alarm(y))
+		return report_unit_alarm(y) - report_unit_alarm(x);
+	if (x->execs != y->execs)
+		return x->execs < y->execs ? 1 : -1;
+	if (rx != ry)
+		return rx < ry ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
 static void json_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)

@@ -44,6 +44,11 @@ const char *report_lost_key(int kind);
 /* Signal name without "SIG" ("KILL"), or the number. */
 const char *report_signal_name(uint32_t sig, char *buf, size_t size);
 
+/* "STORM,LEAK,FORK,OOM" (those that apply) or "-". */
+void report_format_alerts(char *dst, size_t size, const struct fig_unit *u);
+/* qsort comparator over const struct fig_unit *: alarms first, then starts, then memory. */
+int report_unit_cmp(const void *a, const void *b);
+
 /* Prints the text table of a boot's units (sorted by starts), the unit name escaped. */
 void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide);
 

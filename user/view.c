@@ -71,10 +71,11 @@ static int row_cmp(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 
+	/* Alarms first, then the busiest now, then what dump would show first. */
+	if (report_unit_alarm(x->u) != report_unit_alarm(y->u))
+		return report_unit_alarm(y->u) - report_unit_alarm(x->u);
 	if (x->rate != y->rate)
 		return x->rate < y->rate ? 1 : -1;
-	if (report_unit_storm(x->u) != report_unit_storm(y->u))
-		return report_unit_storm(y->u) - report_unit_storm(x->u);
 	if (x->u->execs != y->u->execs)
 		return x->u->execs < y->u->execs ? 1 : -1;
 	return strcmp(x->u->name, y->u->name);
@@ -95,6 +96,8 @@ static void render_table(struct view *v, struct row *rows, uint32_t n, int64_t n
 	FILE *f = v->o.out;
 	struct winsize ws = { .ws_row = 24, .ws_col = 120 };
 	char name[41], status[48], when[40];
+
+	/* sorted like dump: what matters most first is in row_cmp */
 	uint32_t max_rows;
 
 	ioctl(fileno(f), TIOCGWINSZ, &ws);
@@ -112,20 +115,39 @@ static void render_table(struct view *v, struct row *rows, uint32_t n, int64_t n
 			(unsigned long long)st->lost[RCA_LOST_UNITS_FULL],
 			(unsigned long long)st->lost[RCA_LOST_LEDGER_FULL],
 			(unsigned long long)st->lost[RCA_LOST_STATUS_FULL]);
-	fprintf(f, "\n%-40s %9s %9s %9s %8s %5s  %s\n", "UNIT", "STARTS", "EXITS", "FAILED", "EV/S",
-		"STORM", "EXITS BY CODE / SIGNAL");
+	fprintf(f, "\n%-36s %8s %8s %8s %7s %8s %8s %-12s %s\n", "UNIT", "STARTS", "EXITS",
+		"FAILED", "EV/S", "RSS MiB", "KiB/s", "ALERTS", "EXITS BY CODE / SIGNAL");
 	for (uint32_t i = 0; i < n && i < max_rows; i++) {
 		const struct fig_unit *u = rows[i].u;
+		const struct fig_memory *m = &u->mem;
+		char alerts[32], rss[16], growth[16];
 
-		escape_terminal(name, sizeof(name), u->name, strlen(u->name));
+		escape_terminal(name, 37, u->name, strlen(u->name));
 		report_format_status(status, sizeof(status), u);
-		fprintf(f, "%-40s %9llu %9llu %9llu %8.1f %5s  %s\n", name,
+		report_format_alerts(alerts, sizeof(alerts), u);
+		if (m->sampled_ms && !m->gone) {
+			snprintf(rss, sizeof(rss), "%.1f",
+				 (m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib) / 1024.0);
+			snprintf(growth, sizeof(growth), "%.1f", m->growth_kib_per_s);
+		} else {
+			snprintf(rss, sizeof(rss), "-");
+			snprintf(growth, sizeof(growth), "-");
+		}
+		fprintf(f, "%-36s %8llu %8llu %8llu %7.1f %8s %8s %-12s %s\n", name,
 			(unsigned long long)u->execs, (unsigned long long)u->exits,
-			(unsigned long long)u->exits_failed, rows[i].rate,
-			report_unit_storm(u) ? "YES" : "", status);
+			(unsigned long long)u->exits_failed, rows[i].rate, rss,
+			growth[0] == 'n' ? "-" : growth, alerts, status);
 	}
 	if (n > max_rows)
 		fprintf(f, "... %u more units (rcatrace dump shows all)\n", n - max_rows);
+}
+
+static const char *alerts_of(const struct fig_unit *u)
+{
+	static char buf[32];
+
+	report_format_alerts(buf, sizeof(buf), u);
+	return buf;
 }
 
 static void render_lines(struct view *v, struct row *rows, uint32_t n, int64_t now_ms)
@@ -141,10 +163,14 @@ static void render_lines(struct view *v, struct row *rows, uint32_t n, int64_t n
 		escape_terminal(name, sizeof(name), u->name, strlen(u->name));
 		report_format_status(status, sizeof(status), u);
 		fprintf(v->o.out,
-			"%s unit=%s starts=%llu exits=%llu failed=%llu rate=%.1f/s storm=%s exits_by=%s\n",
+			"%s unit=%s starts=%llu exits=%llu failed=%llu rate=%.1f/s rss_kib=%llu "
+			"growth_kib_s=%.1f alerts=%s exits_by=%s\n",
 			when, name, (unsigned long long)u->execs, (unsigned long long)u->exits,
 			(unsigned long long)u->exits_failed, rows[i].rate,
-			report_unit_storm(u) ? "yes" : "no", status[0] ? status : "-");
+			(unsigned long long)(u->mem.rss_anon_kib + u->mem.rss_file_kib +
+					     u->mem.rss_shmem_kib),
+			u->mem.growth_kib_per_s == u->mem.growth_kib_per_s ? u->mem.growth_kib_per_s : 0.0,
+			alerts_of(u), status[0] ? status : "-");
 	}
 }
 
