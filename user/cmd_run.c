@@ -798,6 +798,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	topts.base = &base;
 	topts.boot_id = boot_id;
+	topts.state_interval_ms = (uint32_t)r.o.state_interval_ms;
 	topts.name = name_cgroup;
 	topts.name_ctx = &r;
 	respawn_detector_config_default(&topts.detector);

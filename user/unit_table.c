@@ -52,6 +52,7 @@ struct unit_table {
 	uint64_t base_lost[RCA_LOST_KIND_MAX];
 	uint64_t base_unnamed;
 	int64_t started_ms;
+	uint32_t state_interval_ms;
 	unit_table_name_fn name;
 	void *name_ctx;
 	struct respawn_detector_config det;
@@ -103,6 +104,7 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	memcpy(t->base_lost, t->state.lost, sizeof(t->base_lost));
 	t->base_unnamed = t->state.units_unnamed;
 	t->name = opts->name;
+	t->state_interval_ms = opts->state_interval_ms;
 	t->name_ctx = opts->name_ctx;
 	t->det = opts->detector;
 	t->growth_cfg = opts->growth;
@@ -643,6 +645,7 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 	run_detector(t, cur, now_ms, fn, ctx);
 	run_unit_tracks(t, cur, now_ms, fn, ctx);
 	t->state.written_ms = now_ms;
+	t->state.interval_ms = t->state_interval_ms;
 	return 0;
 }
 

@@ -28,6 +28,7 @@ typedef int (*unit_table_name_fn)(void *ctx, uint64_t cgroup_id, const char *lea
 struct unit_table_opts {
 	const struct fig_state *base; /* state file contents, or NULL; copied */
 	const char *boot_id;
+	uint32_t state_interval_ms; /* recorded in the state: how stale it may be */
 	unit_table_name_fn name;
 	void *name_ctx;
 	struct respawn_detector_config detector;
