@@ -105,6 +105,37 @@ fuzz: $(OUTPUT)/fuzz_state_file
 	$(OUTPUT)/fuzz_state_file -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 		$(OUTPUT)/fuzz-corpus tests/fuzz/corpus
 
+# ---- benchmark (root): workloads, tracers, budgets; see scripts/bench.sh --------
+BENCH_DIR  := $(OUTPUT)/bench
+BENCH_BINS := $(patsubst bench/%.c,$(BENCH_DIR)/%,$(filter-out bench/bare.c bench/%.bpf.c,$(wildcard bench/*.c))) \
+	      $(BENCH_DIR)/bare
+
+$(BENCH_DIR)/true: bench/true.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static $< -o $@
+
+$(BENCH_DIR)/bare.bpf.o: bench/bare.bpf.c vmlinux/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/bare.skel.h: $(BENCH_DIR)/bare.bpf.o
+	$(BPFTOOL) gen skeleton $< name bare_bpf > $@
+
+$(BENCH_DIR)/bare: bench/bare.c $(BENCH_DIR)/bare.skel.h
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -I$(BENCH_DIR) $< \
+		$(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -o $@
+
+$(BENCH_DIR)/%: bench/%.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE $< -lpthread -o $@
+
+.PHONY: bench-bins
+bench-bins: $(BENCH_BINS)
+
+# BENCH_QUICK=1: a smoke run of a minute, results under $(BENCH_DIR)/quick.
+bench: $(OUTPUT)/rcatrace $(BENCH_BINS)
+	scripts/bench.sh $(OUTPUT)/rcatrace $(BENCH_DIR)
+
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
 
