@@ -17,14 +17,17 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS     ?= -g -O2
 CFLAGS     += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
 	      -D_GNU_SOURCE -DRCATRACE_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
-LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
+# libmicrohttpd serves --metrics-listen (Debian: libmicrohttpd-dev).
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm $(MHD_LIBS) -lpthread
 
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
 PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock \
 		figures state_file respawn_detector report unit_table memory_growth fork_storm \
-		cgroup_controllers
+		cgroup_controllers metrics
 # Modules that drive the kernel or the terminal.
-SYS_MODULES  := loader view system cmd_run cmd_dump main
+SYS_MODULES  := loader view system cmd_run cmd_dump main metrics_server
 
 PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))
 SYS_OBJS  := $(patsubst %,$(OUTPUT)/user/%.o,$(SYS_MODULES))
@@ -56,6 +59,7 @@ $(SKEL): $(BPF_OBJ)
 
 # Only the loader includes the skeleton; everything else must build without it.
 $(OUTPUT)/user/loader.o: $(SKEL)
+$(OUTPUT)/user/metrics_server.o: CFLAGS += $(MHD_CFLAGS)
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -71,8 +75,15 @@ vmlinux:
 TEST_CFLAGS := $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer
 TEST_LIBS   := -lcmocka -lz -lm
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(patsubst %,user/%.c,$(PURE_MODULES)) | $(OUTPUT)/tests
-	$(CC) $(TEST_CFLAGS) $< $(patsubst %,user/%.c,$(PURE_MODULES)) $(TEST_LIBS) -o $@
+# The pure modules are built once with the sanitizers, then linked into each test.
+ASAN_OBJS := $(patsubst %,$(OUTPUT)/asan/%.o,$(PURE_MODULES))
+
+$(OUTPUT)/asan/%.o: user/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) | $(OUTPUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(ASAN_OBJS) $(TEST_LIBS) -o $@
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -90,7 +101,12 @@ $(OUTPUT)/helpers/%: tests/integration/helpers/%.c
 integration-test: $(OUTPUT)/rcatrace $(HELPER_BINS)
 	tests/integration/run_all.sh $(OUTPUT)/rcatrace $(OUTPUT)/helpers
 
-test: unit-test integration-test
+# Build everything in parallel first, then run the tests one after the other.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+test:
+	$(MAKE) -j$(NPROC) all $(UNIT_TESTS) $(HELPER_BINS)
+	$(MAKE) unit-test
+	$(MAKE) integration-test
 
 run: $(OUTPUT)/rcatrace
 	$(OUTPUT)/rcatrace run $(RUN_ARGS)
@@ -142,4 +158,4 @@ format:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/user/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/asan/*.d)

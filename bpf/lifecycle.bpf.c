@@ -104,6 +104,13 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	proc.exe_id = lk.exe_id;
 	proc.exec_ns = now;
 	proc.mm = (__u64)BPF_CORE_READ(task, mm);
+	{
+		/* exec dropped the old address space (exec_mmap's mmput): release it. */
+		struct rca_proc *old = bpf_map_lookup_elem(&procs, &tgid);
+
+		if (old && old->mm && old->mm != proc.mm)
+			mm_release_unused(task, old->mm);
+	}
 	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
 		count_lost(RCA_LOST_PROCS_FULL);
 
@@ -180,7 +187,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (proc) {
 		exe_id = proc->exe_id;
-		mm_release_at_exit(task, proc->mm);
+		mm_release_unused(task, proc->mm);
 		bpf_map_delete_elem(&procs, &tgid);
 	}
 

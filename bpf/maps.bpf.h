@@ -153,12 +153,12 @@ static __always_inline void unit_mem_add(__u64 cgroup_id, const __s64 delta[RCA_
 }
 
 /*
- * A process has ended: if nothing else uses its address space, take what it
- * still contributes off its unit. The per-CPU slack of the mm's counters is
- * never reported by rss_stat, so without this a unit would keep a residue of
- * every process that ever ran in it.
+ * A process has ended, or exec replaced its address space: if nothing else
+ * uses the old one, take what it still contributes off its unit. The per-CPU
+ * slack of the mm's counters is never reported by rss_stat, so without this a
+ * unit would keep a residue of every process that ever ran in it.
  */
-static __always_inline void mm_release_at_exit(struct task_struct *task, __u64 mm_key)
+static __always_inline void mm_release_unused(struct task_struct *task, __u64 mm_key)
 {
 	struct mm_struct *mm = (struct mm_struct *)mm_key;
 	__s64 delta[RCA_MEM_KINDS];
@@ -171,8 +171,8 @@ static __always_inline void mm_release_at_exit(struct task_struct *task, __u64 m
 	if (!e)
 		return;
 	users = BPF_CORE_READ(mm, mm_users.counter);
-	/* Kernels that fire this tracepoint before exit_mm() still count us. */
-	if (BPF_CORE_READ(task, mm))
+	/* Kernels that fire sched_process_exit before exit_mm() still count us. */
+	if ((__u64)BPF_CORE_READ(task, mm) == mm_key)
 		users--;
 	if (users > 0)
 		return;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cgroup_controllers.h"
@@ -14,6 +15,8 @@
 #include "escape.h"
 #include "json_writer.h"
 #include "loader.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "options.h"
 #include "record.h"
 #include "report.h"
@@ -63,6 +66,9 @@ struct run_ctx {
 	uint64_t ooms_seen;
 	char boot_id[FIG_BOOT_ID_MAX];
 	double window_s; /* respawn detector window, for messages */
+	struct metrics *metrics;	/* NULL: neither --metrics-listen nor --textfile */
+	struct metrics_server *server;	/* NULL: no --metrics-listen */
+	int textfile_error;
 };
 
 static int name_cgroup(void *ctx, uint64_t cgroup_id, const char *leaf, char *dst, size_t size)
@@ -519,7 +525,8 @@ static void report_fork_storm(struct run_ctx *r, const struct unit_table_finding
 		struct json_writer *w = &r->json;
 
 		finding_json_head(r, "fork_storm", f->started, u);
-		json_kv_double(w, "fork_rate_per_s", f->fork.fork_rate_per_s, 1);
+		json_kv_double(w, "fork_rate_per_s", f->unit->fork_rate_per_s, 1);
+		json_kv_double(w, "window_fork_rate_per_s", f->fork.fork_rate_per_s, 1);
 		json_kv_double(w, "exec_rate_per_s", f->fork.exec_rate_per_s, 1);
 		json_kv_u64(w, "window_forks", f->fork.window_forks);
 		json_kv_u64(w, "window_failed", f->fork.window_failed);
@@ -535,9 +542,10 @@ static void report_fork_storm(struct run_ctx *r, const struct unit_table_finding
 		if (u->pids_max > 0)
 			snprintf(pids, sizeof(pids), ", %lld of %lld pids", (long long)u->pids_current,
 				 (long long)u->pids_max);
-		fprintf(stderr, "rcatrace: FORK STORM %s: %.0f forks/s against %.0f execs/s, %llu failed "
-				"forks%s\n",
-			unit, f->fork.fork_rate_per_s, f->fork.exec_rate_per_s,
+		fprintf(stderr, "rcatrace: FORK STORM %s: %.0f forks/s now (%llu forks, %llu execs in "
+				"the last %.0f s), %llu failed forks%s\n",
+			unit, u->fork_rate_per_s, (unsigned long long)f->fork.window_forks,
+			(unsigned long long)f->fork.window_execs, f->fork.window_span_ms / 1000.0,
 			(unsigned long long)u->forks_failed, pids);
 	}
 	else
@@ -672,6 +680,88 @@ static void save_state(struct run_ctx *r)
 		fprintf(stderr, "rcatrace: cannot write the state file %s: %s (will retry)\n",
 			r->o.state_path, strerror(-err));
 	r->state_error = err;
+}
+
+/*
+ * Renders this boot's figures once and hands the finished buffers to the HTTP
+ * thread and the textfile: neither ever reads the live tables.
+ */
+static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
+{
+	const struct fig_state *st = unit_table__state(r->table);
+	struct metrics_input in = { .boot = unit_table__current(r->table), .state = st,
+				    .lost = st->lost, .units_unnamed = st->units_unnamed,
+				    .max_units = r->o.metrics_max_units, .now_ms = now_ms,
+				    .version = RCATRACE_VERSION };
+	char *text = NULL, *om = NULL;
+	size_t text_len = 0, om_len = 0;
+	int err;
+
+	if (!r->metrics)
+		return 0;
+	err = metrics__collect(r->metrics, &in);
+	if (!err)
+		err = metrics__render(r->metrics, METRICS_TEXT, &text, &text_len);
+	if (!err && r->server && (err = metrics__render(r->metrics, METRICS_OPENMETRICS, &om, &om_len)))
+		free(text);
+	if (err)
+		return err; /* out of memory: the last published figures stay up */
+	if (r->o.textfile_dir) {
+		err = metrics_write_textfile(r->o.textfile_dir, text, text_len);
+		if (err && err != r->textfile_error && !quiet)
+			fprintf(stderr, "rcatrace: cannot write %s/%s: %s (will retry)\n",
+				r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
+		r->textfile_error = err;
+	}
+	if (r->server) {
+		metrics_server__publish(r->server, METRICS_TEXT, text, text_len);
+		metrics_server__publish(r->server, METRICS_OPENMETRICS, om, om_len);
+	} else {
+		free(text);
+	}
+	return err;
+}
+
+/* --metrics-listen and --textfile: bound and written once now, so a mistake fails at start. */
+static int start_metrics(struct run_ctx *r)
+{
+	const struct listen_address *a = &r->o.metrics_addr;
+	int err;
+
+	if (!r->o.metrics_listen && !r->o.textfile_dir)
+		return 0;
+	r->metrics = metrics__new();
+	if (!r->metrics) {
+		fprintf(stderr, "rcatrace: out of memory\n");
+		return -ENOMEM;
+	}
+	if (r->o.metrics_listen) {
+		r->server = metrics_server__new(a->host, a->port);
+		if (!r->server) {
+			err = errno;
+			fprintf(stderr, "rcatrace: cannot serve metrics on %s%s%s:%u: %s; %s\n",
+				a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
+				a->port, strerror(err),
+				err == EADDRINUSE ? "another program (or rcatrace) holds that port: pick "
+						    "another with --metrics-listen"
+				: err == EADDRNOTAVAIL ? "that address is not on this machine"
+				: err == EACCES ? "ports below 1024 need CAP_NET_BIND_SERVICE: pick a higher one"
+						: "check --metrics-listen");
+			return -err;
+		}
+	}
+	err = export_metrics(r, clock_now_unix_ms(), 1);
+	if (err && r->o.textfile_dir) {
+		fprintf(stderr, "rcatrace: cannot write the metrics textfile %s/%s: %s; --textfile needs "
+				"an existing directory rcatrace can write to\n",
+			r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
+		return err;
+	}
+	if (r->server)
+		fprintf(stderr, "rcatrace: serving metrics at http://%s%s%s:%u/metrics\n",
+			a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
+			metrics_server__port(r->server));
+	return 0;
 }
 
 static void print_summary(struct run_ctx *r)
@@ -822,6 +912,8 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (start_metrics(&r) < 0)
+		goto out;
 
 	lopts.ringbuf_bytes = r.o.ringbuf_bytes;
 	lopts.max_units = r.o.max_units;
@@ -921,6 +1013,7 @@ int cmd_run(int argc, char **argv)
 			save_state(&r);
 			next_save = now + r.o.state_interval_ms;
 		}
+		export_metrics(&r, now, 0);
 		if (r.o.json) {
 			emit_stats(&r, lost, now);
 		} else {
@@ -949,6 +1042,7 @@ int cmd_run(int argc, char **argv)
 	now = clock_now_unix_ms();
 	if (sample(&r, now, 0, lost) == 0) {
 		save_state(&r);
+		export_metrics(&r, now, 0);
 		if (r.o.json)
 			emit_stats(&r, lost, now);
 	}
@@ -956,6 +1050,8 @@ int cmd_run(int argc, char **argv)
 		print_summary(&r);
 	ret = r.state_error ? 1 : 0;
 out:
+	metrics_server__free(r.server);
+	metrics__free(r.metrics);
 	loader__free(r.loader);
 	view__free(r.view);
 	unit_table__free(r.table);

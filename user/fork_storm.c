@@ -282,6 +282,13 @@ void fork_storm_track_figures(const struct fork_storm_track *t, struct fork_stor
 		ret->fork_rate_per_s = (double)w.forks * 1000.0 / (double)w.span_ms;
 		ret->exec_rate_per_s = (double)w.execs * 1000.0 / (double)w.span_ms;
 	}
+	if (t->n_points >= 2) {
+		const struct fork_storm_point *a = point(t, 1), *b = point(t, 0);
+
+		if (b->now_ms > a->now_ms && b->forks >= a->forks)
+			ret->recent_fork_rate_per_s =
+				(double)(b->forks - a->forks) * 1000.0 / (double)(b->now_ms - a->now_ms);
+	}
 	ret->storm_since_ms = t->storm_since_ms;
 	ret->pids_current = point(t, 0)->pids_current;
 	ret->pids_max = t->last.pids_max >= 0 ? t->last.pids_max : -1;

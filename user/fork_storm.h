@@ -153,7 +153,8 @@ enum fork_storm_transition fork_storm_track_observe(struct fork_storm_track *t,
  */
 struct fork_storm_figures {
 	int storm;
-	double fork_rate_per_s, exec_rate_per_s;
+	double fork_rate_per_s, exec_rate_per_s; /* over the window */
+	double recent_fork_rate_per_s;           /* between the two newest points: the burst now */
 	uint64_t window_forks, window_execs, window_failed;
 	int64_t storm_since_ms;
 	int64_t window_span_ms;

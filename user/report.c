@@ -424,8 +424,10 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 	char name[96], exe[96], status[128], period[16], life[16], first[24], last[24], rss[16],
 		growth[20], eta[16], alerts[32];
 
-	fprintf(f, "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %s", "UNIT", "EXECUTABLE", "STARTS",
-		"PERIOD", "LIFE", "RSS", "GROWTH/s", "ETA", "ALERTS", "EXITS (code:n SIGNAL:n)");
+	fprintf(f, wide ? "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %-24s"
+			: "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %s",
+		"UNIT", "EXECUTABLE", "STARTS", "PERIOD", "LIFE", "RSS", "GROWTH/s", "ETA", "ALERTS",
+		"EXITS (code:n SIGNAL:n)");
 	if (wide)
 		fprintf(f, "  %-14s %-14s", "FIRST SEEN", "LAST SEEN");
 	fputc('\n', f);
@@ -454,8 +456,9 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 			snprintf(eta, sizeof(eta), "-");
 		}
 		report_format_alerts(alerts, sizeof(alerts), u);
-		fprintf(f, "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s", name, exe,
-			(unsigned long long)u->execs, period, life, rss, growth, eta, alerts,
+		fprintf(f, wide ? "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %-24s"
+				: "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s",
+			name, exe, (unsigned long long)u->execs, period, life, rss, growth, eta, alerts,
 			status[0] ? status : "-");
 		if (wide) {
 			format_time(first, sizeof(first), u->first_ms);

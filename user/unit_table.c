@@ -28,6 +28,8 @@ struct unit_track {
 	struct cgroup_figures cg;
 	int64_t procs_alive;
 	uint32_t leak_prev;
+	uint64_t prev_forks; /* for the fork rate between two samples */
+	int64_t prev_ms;
 	int live_mem; /* this sample had a unit_mem entry with pages */
 };
 
@@ -610,7 +612,15 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 		u->fork_storm = tr->fork_storm;
 		if (tr->fork_storm_since_ms)
 			u->fork_storm_since_ms = tr->fork_storm_since_ms;
-		u->fork_rate_per_s = tr->fork_fig.fork_rate_per_s;
+		/* The rate now: between this sample and the previous one. */
+		if (tr->prev_ms && now_ms > tr->prev_ms && u->forks >= tr->prev_forks)
+			u->fork_rate_per_s = (double)(u->forks - tr->prev_forks) * 1000.0 /
+					     (double)(now_ms - tr->prev_ms);
+		else if (!tr->prev_ms && u->first_ms && now_ms > u->first_ms && !fig_boot_find_unit(&t->base_cur, u->name))
+			/* First sight: all its forks are since it was first seen. */
+			u->fork_rate_per_s = (double)u->forks * 1000.0 / (double)(now_ms - u->first_ms);
+		tr->prev_forks = u->forks;
+		tr->prev_ms = now_ms;
 		if (tr->has_cg) {
 			u->pids_current = tr->cg.pids_current;
 			u->pids_max = tr->cg.pids_max;
