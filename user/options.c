@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "metrics.h"
 #include "options.h"
 #include "rcatrace.h"
 
@@ -50,11 +52,19 @@ const char options_run_usage[] =
 	"      --kill-signals LIST signals recorded as kills (default\n"
 	"                          HUP,INT,QUIT,ILL,ABRT,BUS,FPE,KILL,SEGV,TERM,XCPU,XFSZ,SYS)\n"
 	"      --growth-window SECS  memory growth fit window (default 300; 1h for slow leaks)\n"
+	"      --metrics-listen ADDR:PORT  serve Prometheus metrics at /metrics;\n"
+	"                          9464 or :9464 means 127.0.0.1:9464, [::1]:9464 for\n"
+	"                          IPv6, 0.0.0.0:9464 for every interface (default: off)\n"
+	"      --textfile DIR      write DIR/rcatrace.prom each interval, for\n"
+	"                          node_exporter's textfile collector\n"
+	"      --metrics-max-units N  units named in the metrics; the rest are summed\n"
+	"                          into unit=\"other\" (default 500)\n"
 	"  -v, --verbose           libbpf and loader diagnostics on stderr\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Examples:\n"
 	"  sudo rcatrace run                         live per-unit table\n"
+	"  sudo rcatrace run --metrics-listen :9464  and scrape http://127.0.0.1:9464/metrics\n"
 	"  sudo rcatrace run --json | jq -c 'select(.type==\"exit\")'\n"
 	"  sudo rcatrace run --unit 'serial-getty@*' --duration 10m\n";
 
@@ -120,7 +130,62 @@ enum {
 	OPT_SINCE,
 	OPT_KILL_SIGNALS,
 	OPT_GROWTH_WINDOW,
+	OPT_METRICS_LISTEN,
+	OPT_TEXTFILE,
+	OPT_METRICS_MAX_UNITS,
 };
+
+int options_parse_listen(const char *arg, struct listen_address *ret)
+{
+	struct listen_address l = { .family = AF_INET };
+	unsigned char bin[16];
+	const char *port, *colon;
+	char host[sizeof(l.host)];
+	size_t hlen;
+	uint64_t v;
+
+	if (!arg || !*arg)
+		return -EINVAL;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(close - arg - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, arg + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return -EINVAL;
+		l.family = AF_INET6;
+		port = close + 2;
+	} else if (!(colon = strchr(arg, ':'))) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		port = arg;
+	} else {
+		/* A second colon: an IPv6 address without its brackets. */
+		if (strchr(colon + 1, ':'))
+			return -EINVAL;
+		hlen = (size_t)(colon - arg);
+		if (hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, arg, hlen);
+		host[hlen] = '\0';
+		if (hlen == 0 || strcmp(host, "localhost") == 0)
+			snprintf(host, sizeof(host), "127.0.0.1");
+		else if (inet_pton(AF_INET, host, bin) != 1)
+			return -EINVAL;
+		port = colon + 1;
+	}
+	/* Digits only: strtoull would let " 9464" and "+9464" through. */
+	if (*port < '0' || *port > '9' || parse_uint(port, 65535, &v))
+		return -EINVAL;
+	snprintf(l.host, sizeof(l.host), "%s", host);
+	l.port = (uint16_t)v;
+	*ret = l;
+	return 0;
+}
 
 int options_parse_signals(const char *list, uint64_t *ret_mask)
 {
@@ -174,6 +239,9 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 		{ "max-units", required_argument, NULL, OPT_MAX_UNITS },
 		{ "kill-signals", required_argument, NULL, OPT_KILL_SIGNALS },
 		{ "growth-window", required_argument, NULL, OPT_GROWTH_WINDOW },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "metrics-max-units", required_argument, NULL, OPT_METRICS_MAX_UNITS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -188,6 +256,7 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 	ret->ringbuf_bytes = RCA_DEFAULT_RINGBUF_BYTES;
 	ret->max_units = RCA_DEFAULT_MAX_UNITS;
 	ret->growth_window_ms = 300000;
+	ret->metrics_max_units = METRICS_DEFAULT_MAX_UNITS;
 	optind = 0; /* GNU: full reset, so tests can parse again */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jd:i:u:s:vh", longopts, NULL)) != -1) {
@@ -247,6 +316,22 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 			if (clock_parse_duration_ms(optarg, &ret->growth_window_ms) ||
 			    ret->growth_window_ms < 10000 || ret->growth_window_ms > 7 * 86400000LL)
 				return fail(err, errlen, "--growth-window: '%s' must be between 10 s and 7 days", optarg);
+			break;
+		case OPT_METRICS_LISTEN:
+			if (options_parse_listen(optarg, &ret->metrics_addr))
+				return fail(err, errlen, "--metrics-listen: '%s' is not ADDR:PORT with a numeric "
+					    "address and a port up to 65535 (e.g. 9464, 127.0.0.1:9464, [::1]:9464)", optarg);
+			ret->metrics_listen = optarg;
+			break;
+		case OPT_TEXTFILE:
+			if (!*optarg)
+				return fail(err, errlen, "--textfile: the directory is empty");
+			ret->textfile_dir = optarg;
+			break;
+		case OPT_METRICS_MAX_UNITS:
+			if (parse_uint(optarg, 1u << 20, &v) || v == 0)
+				return fail(err, errlen, "--metrics-max-units: '%s' must be a number from 1 to 1048576", optarg);
+			ret->metrics_max_units = (uint32_t)v;
 			break;
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);

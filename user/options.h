@@ -9,6 +9,19 @@
 #define OPTIONS_MAX_UNIT_GLOBS 16
 #define RCATRACE_DEFAULT_STATE "/var/lib/rcatrace/state"
 
+/* Where --metrics-listen binds: a numeric address, so parsing needs no resolver. */
+struct listen_address {
+	int family;    /* AF_INET or AF_INET6 */
+	char host[46]; /* INET6_ADDRSTRLEN */
+	uint16_t port; /* 0: a free port the kernel picks */
+};
+
+/*
+ * "9464" and ":9464" -> 127.0.0.1:9464; "ADDR:PORT" with a dotted IPv4
+ * address or "localhost"; "[V6]:PORT" for IPv6. 0, or -EINVAL.
+ */
+int options_parse_listen(const char *arg, struct listen_address *ret);
+
 struct run_options {
 	int json;
 	int verbose;
@@ -23,6 +36,10 @@ struct run_options {
 	uint32_t max_units;
 	uint64_t kill_signals;    /* bit n: record signal n; 0 = the default fatal set */
 	int64_t growth_window_ms; /* memory growth fit window, default 300000 */
+	const char *metrics_listen;	    /* NULL: no HTTP endpoint */
+	struct listen_address metrics_addr; /* parsed metrics_listen */
+	const char *textfile_dir;	    /* NULL: no textfile */
+	uint32_t metrics_max_units;	    /* units named in the metrics, default 500 */
 };
 
 /* "TERM,KILL,9,SIGSEGV" -> bit mask. 0, or -EINVAL naming nothing valid. */
