@@ -133,26 +133,14 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	return 0;
 }
 
-static void count_exit_status(__u64 cgroup_id, __u64 exe_id, __u32 kind, __u32 value)
+static __always_inline void count_exit_status(__u64 cgroup_id, __u64 exe_id, __u32 kind,
+					      __u32 value)
 {
 	struct rca_status_key key = {
 		.cgroup_id = cgroup_id, .exe_id = exe_id, .kind = kind, .value = value
 	};
-	__u64 one = 1, *n;
 
-	n = bpf_map_lookup_elem(&exit_status, &key);
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	if (bpf_map_update_elem(&exit_status, &key, &one, BPF_NOEXIST)) {
-		/* Lost the race to another CPU: add to its entry instead. */
-		n = bpf_map_lookup_elem(&exit_status, &key);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-		else
-			count_lost(RCA_LOST_STATUS_FULL);
-	}
+	count_in(&exit_status, &key, RCA_LOST_STATUS_FULL);
 }
 
 SEC("tp_btf/sched_process_exit")

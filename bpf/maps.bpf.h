@@ -89,6 +89,25 @@ static __always_inline void count_lost(__u32 kind)
 		*n += 1; /* per-CPU: no atomics needed */
 }
 
+/* Adds one to a u64 counter map entry, creating it; a full map is counted as lost_kind. */
+static __always_inline void count_in(void *map, const void *key, __u32 lost_kind)
+{
+	__u64 one = 1, *n = bpf_map_lookup_elem(map, key);
+
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST)) {
+		/* Lost the race to another CPU: add to its entry instead. */
+		n = bpf_map_lookup_elem(map, key);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			count_lost(lost_kind);
+	}
+}
+
 /* The unit's counters, created (named from the kernel) at first sight. */
 static __always_inline struct rca_unit_stats *unit_stats_get(struct task_struct *task, __u64 cgroup_id, __u64 now)
 {

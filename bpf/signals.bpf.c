@@ -37,23 +37,6 @@ struct {
 #define SI_USER 0
 #define SI_KERNEL 0x80
 
-static __always_inline void count_in(void *map, const void *key, __u32 lost_kind)
-{
-	__u64 one = 1, *n = bpf_map_lookup_elem(map, key);
-
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST)) {
-		n = bpf_map_lookup_elem(map, key);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-		else
-			count_lost(lost_kind);
-	}
-}
-
 static __always_inline void proc_ref(struct rca_proc_ref *ref, struct task_struct *task)
 {
 	ref->pid = BPF_CORE_READ(task, tgid);

@@ -104,13 +104,18 @@ static void emit_event(struct run_ctx *r, const struct rca_event *ev, const char
 		json_string_n(w, ev->filename, sizeof(ev->filename));
 	} else {
 		if (ev->killed) {
+			char full[24];
+
+			snprintf(full, sizeof(full), "SIG%s",
+				 report_signal_name((uint32_t)ev->signal, sig, sizeof(sig)));
 			json_kv_null(w, "exit_code");
-			json_kv_u64(w, "signal", (uint64_t)ev->signal);
-			json_kv_string(w, "signal_name", report_signal_name((uint32_t)ev->signal, sig, sizeof(sig)));
+			json_kv_string(w, "signal", full);
+			json_kv_u64(w, "signal_number", (uint64_t)ev->signal);
 			json_kv_bool(w, "core_dumped", ev->core_dumped);
 		} else {
 			json_kv_u64(w, "exit_code", (uint64_t)ev->exit_code);
 			json_kv_null(w, "signal");
+			json_kv_null(w, "signal_number");
 		}
 		json_kv_double(w, "lifetime_ms", ev->lifetime_ns / 1e6, 3);
 	}
@@ -138,21 +143,10 @@ static void proc_ref_of(struct run_ctx *r, const struct rca_proc_ref *in, struct
 	name_record_unit(r, in->cgroup_id, out->unit, sizeof(out->unit));
 }
 
-static void json_proc_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)
-{
-	json_key(w, key);
-	json_object_begin(w);
-	json_kv_u64(w, "pid", p->pid);
-	json_kv_string(w, "comm", p->comm);
-	json_kv_string(w, "unit", p->unit);
-	json_object_end(w);
-}
-
 static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 {
-	static const char *const kinds[] = { "anon", "file", "shmem" };
 	struct fig_oom o;
-	char when[40], victim_unit[FIG_UNIT_NAME_MAX * 4], comm[RCA_COMM_LEN * 4];
+	char victim_unit[FIG_UNIT_NAME_MAX * 4], comm[RCA_COMM_LEN * 4];
 	char trig_comm[RCA_COMM_LEN * 4];
 	int err;
 
@@ -184,24 +178,7 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 
 		json_object_begin(w);
 		json_kv_string(w, "type", "oom_kill");
-		json_kv_string(w, "time", clock_format_iso8601(o.time_ms, when, sizeof(when)));
-		json_kv_u64(w, "pid", o.victim.pid);
-		json_kv_string(w, "comm", o.victim.comm);
-		json_kv_string(w, "unit", o.victim.unit);
-		json_kv_string(w, "constraint", o.constraint);
-		json_kv_string(w, "memcg", o.memcg);
-		if (o.memcg_limit_bytes >= 0)
-			json_kv_i64(w, "memcg_limit_bytes", o.memcg_limit_bytes);
-		else
-			json_kv_null(w, "memcg_limit_bytes");
-		json_key(w, "rss_kib");
-		json_object_begin(w);
-		json_kv_u64(w, kinds[0], o.rss_anon_kib);
-		json_kv_u64(w, kinds[1], o.rss_file_kib);
-		json_kv_u64(w, kinds[2], o.rss_shmem_kib);
-		json_object_end(w);
-		json_kv_i64(w, "oom_score_adj", o.oom_score_adj);
-		json_proc_ref(w, "trigger", &o.trigger);
+		report_json_oom_fields(w, &o);
 		json_kv_bool(w, "on_disk", r->o.state_path != NULL);
 		json_object_end(w);
 		fputc('\n', stdout);
@@ -220,7 +197,7 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
 {
 	struct fig_kill k;
-	char sig[16], when[40];
+	char sig[16];
 	int cross;
 
 	memset(&k, 0, sizeof(k));
@@ -245,35 +222,8 @@ static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
 
 		json_object_begin(w);
 		json_kv_string(w, "type", "kill");
-		json_kv_string(w, "time", clock_format_iso8601(k.time_ms, when, sizeof(when)));
-		json_kv_u64(w, "signal", k.signal);
-		json_key(w, "signal_name");
-		{
-			char full[20];
-
-			snprintf(full, sizeof(full), "SIG%s", sig);
-			json_string(w, full);
-		}
-		json_kv_bool(w, "by_kernel", k.by_kernel);
-		json_kv_i64(w, "result", k.result);
+		report_json_kill_fields(w, &k);
 		json_kv_bool(w, "cross_unit", cross);
-		json_key(w, "sender");
-		json_object_begin(w);
-		json_kv_u64(w, "pid", k.sender.pid);
-		json_kv_string(w, "comm", k.sender.comm);
-		json_kv_string(w, "unit", k.sender.unit);
-		json_key(w, "lineage");
-		json_array_begin(w);
-		for (uint32_t i = 0; i < k.n_lineage; i++) {
-			json_object_begin(w);
-			json_kv_u64(w, "pid", k.lineage[i].pid);
-			json_kv_string(w, "comm", k.lineage[i].comm);
-			json_kv_string(w, "unit", k.lineage[i].unit);
-			json_object_end(w);
-		}
-		json_array_end(w);
-		json_object_end(w);
-		json_proc_ref(w, "target", &k.target);
 		json_object_end(w);
 		fputc('\n', stdout);
 		return;

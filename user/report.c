@@ -82,11 +82,19 @@ void report_json_status(struct json_writer *w, const struct fig_exe *exes, uint3
 {
 	struct fig_status st[256];
 	uint32_t n = collect_status(exes, n_exes, kind, st, 256);
-	char key[16];
+	char key[24];
 
 	json_object_begin(w);
 	for (uint32_t i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "%u", st[i].value);
+		/* Codes by number, as shells show them; signals by name, as kill(1) takes them. */
+		if (kind == RCA_STATUS_SIGNAL) {
+			char sig[16];
+
+			snprintf(key, sizeof(key), "SIG%s",
+				 report_signal_name(st[i].value, sig, sizeof(sig)));
+		} else {
+			snprintf(key, sizeof(key), "%u", st[i].value);
+		}
 		json_kv_u64(w, key, st[i].count);
 	}
 	json_object_end(w);
@@ -486,7 +494,7 @@ int report_unit_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void json_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)
+void report_json_proc_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p)
 {
 	json_key(w, key);
 	json_object_begin(w);
@@ -511,9 +519,8 @@ static void json_top(struct json_writer *w, const char *key, const struct fig_to
 	json_array_end(w);
 }
 
-void report_json_oom(struct json_writer *w, const struct fig_oom *o)
+void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o)
 {
-	json_object_begin(w);
 	json_kv_time(w, "time", o->time_ms);
 	json_kv_string(w, "boot_id", o->boot_id);
 	json_kv_u64(w, "pid", o->victim.pid);
@@ -530,17 +537,22 @@ void report_json_oom(struct json_writer *w, const struct fig_oom *o)
 	json_kv_u64(w, "shmem", o->rss_shmem_kib);
 	json_object_end(w);
 	json_kv_i64(w, "oom_score_adj", o->oom_score_adj);
-	json_ref(w, "trigger", &o->trigger);
+	report_json_proc_ref(w, "trigger", &o->trigger);
 	json_top(w, "top_units", o->top_rss, o->n_top_rss);
 	json_top(w, "top_growth", o->top_growth, o->n_top_growth);
+}
+
+void report_json_oom(struct json_writer *w, const struct fig_oom *o)
+{
+	json_object_begin(w);
+	report_json_oom_fields(w, o);
 	json_object_end(w);
 }
 
-void report_json_kill(struct json_writer *w, const struct fig_kill *k)
+void report_json_kill_fields(struct json_writer *w, const struct fig_kill *k)
 {
 	char sig[16], full[24];
 
-	json_object_begin(w);
 	json_kv_time(w, "time", k->time_ms);
 	json_kv_string(w, "boot_id", k->boot_id);
 	snprintf(full, sizeof(full), "SIG%s", report_signal_name(k->signal, sig, sizeof(sig)));
@@ -564,6 +576,12 @@ void report_json_kill(struct json_writer *w, const struct fig_kill *k)
 	}
 	json_array_end(w);
 	json_object_end(w);
-	json_ref(w, "target", &k->target);
+	report_json_proc_ref(w, "target", &k->target);
+}
+
+void report_json_kill(struct json_writer *w, const struct fig_kill *k)
+{
+	json_object_begin(w);
+	report_json_kill_fields(w, k);
 	json_object_end(w);
 }

@@ -24,6 +24,11 @@ void report_json_exe(struct json_writer *w, const struct fig_exe *e);
 void report_json_unit(struct json_writer *w, const struct fig_unit *u, int with_exes,
 		      const struct fig_state *earlier, const char *current_boot_id);
 
+/* {"pid", "comm", "unit"} under key. */
+void report_json_proc_ref(struct json_writer *w, const char *key, const struct fig_proc_ref *p);
+/* The fields of an OOM / a kill record, inside an object the caller opened (run adds "type"). */
+void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o);
+void report_json_kill_fields(struct json_writer *w, const struct fig_kill *k);
 /* An OOM record / a kill record as a JSON object (dump). */
 void report_json_oom(struct json_writer *w, const struct fig_oom *o);
 void report_json_kill(struct json_writer *w, const struct fig_kill *k);

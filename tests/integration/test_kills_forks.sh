@@ -62,7 +62,7 @@ kills=$(jq -c "select(.type == \"kill\" and .sender.pid == $sender)" "$WORK/out"
 assert_eq "kill records from the sender" 3 "$(grep -c . <<< "$kills")"
 assert_eq "targets and signals" "${t[0]} SIGTERM
 ${t[1]} SIGKILL
-${t[2]} SIGKILL" "$(jq -r '"\(.target.pid) \(.signal_name)"' <<< "$kills" | sort -k2,2r -k1,1n)"
+${t[2]} SIGKILL" "$(jq -r '"\(.target.pid) \(.signal)"' <<< "$kills" | sort -k2,2r -k1,1n)"
 assert_eq "sender unit" sender.service "$(jq -r .sender.unit <<< "$kills" | sort -u)"
 assert_eq "target unit" target.service "$(jq -r .target.unit <<< "$kills" | sort -u)"
 assert_eq "target comm" sleep "$(jq -r .target.comm <<< "$kills" | sort -u)"
@@ -70,7 +70,7 @@ assert_eq "sent by a process" false "$(jq .by_kernel <<< "$kills" | sort -u)"
 assert_eq "cross-unit" true "$(jq .cross_unit <<< "$kills" | sort -u)"
 assert_eq "lineage starts at the test script" "$$" "$(jq '.sender.lineage[0].pid' <<< "$kills" | sort -u)"
 assert_eq "lineage parent is bash" bash "$(jq -r '.sender.lineage[0].comm' <<< "$kills" | sort -u)"
-assert_eq "no SIGCHLD records" 0 "$(jq -c "select(.type == \"kill\" and .target.pid == $chld and .signal == 17)" "$WORK/out" | wc -l)"
+assert_eq "no SIGCHLD records" 0 "$(jq -c "select(.type == \"kill\" and .target.pid == $chld and .signal_number == 17)" "$WORK/out" | wc -l)"
 assert_eq "one SIGKILL record for the chld target" 1 "$(jq -c "select(.type == \"kill\" and .target.pid == $chld)" "$WORK/out" | wc -l)"
 
 dump=$("$RCATRACE" dump --json --state "$WORK/state")

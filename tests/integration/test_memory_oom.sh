@@ -78,6 +78,6 @@ assert_eq "dump oom_kills[].constraint" memcg "$(jq -r '.oom_kills[] | select(.u
 assert_eq "unit oom_kills" 1 "$(u oom.service | jq .oom_kills)"
 # The SIGKILL is the kernel's, never the victim killing itself.
 k=$(jq -c "select(.type == \"kill\" and .target.pid == $victim)" "$WORK/out" | head -1)
-assert_eq "victim's SIGKILL recorded" SIGKILL "$(jq -r .signal_name <<< "$k")"
+assert_eq "victim's SIGKILL recorded" SIGKILL "$(jq -r .signal <<< "$k")"
 assert_eq "victim's SIGKILL by the kernel" true "$(jq .by_kernel <<< "$k")"
 finish

@@ -27,12 +27,12 @@ stop_rcatrace
 assert_eq "rcatrace exit status" 0 "$RCA_STATUS"
 assert_eq "output is valid JSON lines" 0 "$(jq -c . "$WORK/out" > /dev/null; echo $?)"
 
-sig() { jq -c "select(.unit == \"sigs.service\" and .type == \"exit\" and .signal == $1 and .exit_code == null)" "$WORK/out" | wc -l; }
+sig() { jq -c "select(.unit == \"sigs.service\" and .type == \"exit\" and .signal_number == $1 and .exit_code == null)" "$WORK/out" | wc -l; }
 assert_eq "SIGKILL exits" 1 "$(sig 9)"
 assert_eq "SIGTERM exits" 1 "$(sig 15)"
 assert_eq "SIGSEGV exits" 1 "$(sig 11)"
 summary() { jq -c "select(.type == \"summary\") | .units[] | select(.unit == \"$1\")" "$WORK/out"; }
-assert_eq "sigs.service signals" '{"9":1,"11":1,"15":1}' "$(summary sigs.service | jq -c .signals)"
+assert_eq "sigs.service signals" '{"SIGKILL":1,"SIGSEGV":1,"SIGTERM":1}' "$(summary sigs.service | jq -c .signals)"
 # the three sleepers' parent (bash) exits 0 after sh exits 3
 assert_eq "sigs.service exit codes" '{"0":1,"3":1}' "$(summary sigs.service | jq -c .exit_codes)"
 assert_eq "sigs.service failed exits" 4 "$(summary sigs.service | jq .exits_failed)"
