@@ -25,7 +25,7 @@ LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf 
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
 PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock \
 		figures state_file respawn_detector report unit_table memory_growth fork_storm \
-		cgroup_controllers metrics
+		cgroup_controllers cli_error metrics
 # Modules that drive the kernel or the terminal.
 SYS_MODULES  := loader view system cmd_run cmd_dump main metrics_server
 

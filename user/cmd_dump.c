@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_error.h"
 #include "clock.h"
 #include "escape.h"
 #include "commands.h"
@@ -223,22 +224,23 @@ int cmd_dump(int argc, char **argv)
 	system_boot_id(machine_boot, sizeof(machine_boot));
 	ret = state_file_load(o.state_path, &s, err, sizeof(err));
 	if (ret == -ENOENT) {
-		fprintf(stderr, "rcatrace dump: no state file at %s: start 'rcatrace run' first, or "
-				"name the file with --state PATH\n", o.state_path);
+		cli_error(o.json, "rcatrace dump",
+			  "no state file at %s: start 'rcatrace run' first, or name the file with "
+			  "--state PATH", o.state_path);
 		return 1;
 	}
 	if (ret == -EACCES || ret == -EPERM) {
-		fprintf(stderr, "rcatrace dump: cannot read %s: %s; run it with sudo\n", o.state_path,
-			strerror(-ret));
+		cli_error(o.json, "rcatrace dump", "cannot read %s: %s; run it with sudo", o.state_path,
+			  strerror(-ret));
 		return 1;
 	}
 	if (ret < 0) {
-		fprintf(stderr, "rcatrace dump: refusing %s: %s\n", o.state_path, err);
+		cli_error(o.json, "rcatrace dump", "refusing %s: %s", o.state_path, err);
 		return 1;
 	}
 	cur = pick_boot(&s, machine_boot);
 	if (!cur) {
-		fprintf(stderr, "rcatrace dump: %s holds no boot yet\n", o.state_path);
+		cli_error(o.json, "rcatrace dump", "%s holds no boot yet", o.state_path);
 		fig_state_free(&s);
 		return 1;
 	}

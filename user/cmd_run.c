@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup_controllers.h"
+#include "cli_error.h"
 #include "clock.h"
 #include "commands.h"
 #include "escape.h"
@@ -775,20 +776,23 @@ static int load_base_state(const struct run_options *o, struct fig_state *base)
 	return 0;
 }
 
-static void explain_load_failure(int err)
+static void explain_load_failure(int json, int err)
 {
 	const char *step = loader_failed_step();
 
 	if (err == EPERM || err == EACCES)
-		fprintf(stderr, "rcatrace: the kernel refused to %s the BPF programs (%s): run as root "
-				"(or with CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH); a lockdown or "
-				"kernel.unprivileged_bpf_disabled may also forbid it\n", step, strerror(err));
+		cli_error(json, "rcatrace",
+			  "the kernel refused to %s the BPF programs (%s): run as root (or with "
+			  "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH); a lockdown or "
+			  "kernel.unprivileged_bpf_disabled may also forbid it", step, strerror(err));
 	else if (strncmp(step, "attach ", 7) == 0)
-		fprintf(stderr, "rcatrace: cannot attach to tracepoint %s (%s): this kernel lacks it; "
-				"rerun with -v for details\n", step + 7, strerror(err));
+		cli_error(json, "rcatrace",
+			  "cannot attach to tracepoint %s (%s): this kernel lacks it; rerun with -v for "
+			  "details", step + 7, strerror(err));
 	else
-		fprintf(stderr, "rcatrace: cannot %s the BPF programs: %s; rerun with -v for libbpf's "
-				"diagnostics\n", step, strerror(err));
+		cli_error(json, "rcatrace",
+			  "cannot %s the BPF programs: %s; rerun with -v for libbpf's diagnostics", step,
+			  strerror(err));
 }
 
 int cmd_run(int argc, char **argv)
@@ -813,13 +817,14 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	if (!system_has_btf()) {
-		fprintf(stderr, "rcatrace: this kernel exposes no BTF at /sys/kernel/btf/vmlinux; rcatrace "
-				"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)\n");
+		cli_error(r.o.json, "rcatrace",
+			  "this kernel exposes no BTF at /sys/kernel/btf/vmlinux; rcatrace needs a kernel "
+			  "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
 		return 1;
 	}
 	if (!system_can_trace()) {
-		fprintf(stderr, "rcatrace: tracing needs root (or CAP_BPF and CAP_PERFMON): run it with "
-				"sudo\n");
+		cli_error(r.o.json, "rcatrace",
+			  "tracing needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
 		return 1;
 	}
 	if (system_boot_id(boot_id, sizeof(boot_id)) < 0)
@@ -830,8 +835,9 @@ int cmd_run(int argc, char **argv)
 
 	r.resolver = unit_resolver__new(NULL);
 	if (!r.resolver) {
-		fprintf(stderr, "rcatrace: no cgroup v2 hierarchy is mounted (%s); mount one with "
-				"'mount -t cgroup2 none /sys/fs/cgroup/unified'\n", strerror(errno));
+		cli_error(r.o.json, "rcatrace",
+			  "no cgroup v2 hierarchy is mounted (%s); mount one with "
+			  "'mount -t cgroup2 none /sys/fs/cgroup/unified'", strerror(errno));
 		return 1;
 	}
 	if (load_base_state(&r.o, &base) < 0)
@@ -874,7 +880,7 @@ int cmd_run(int argc, char **argv)
 	lopts.ctx = &r;
 	r.loader = loader__new(&lopts);
 	if (!r.loader) {
-		explain_load_failure(errno);
+		explain_load_failure(r.o.json, errno);
 		goto out;
 	}
 
@@ -889,8 +895,9 @@ int cmd_run(int argc, char **argv)
 	if (r.o.state_path && unit_table__end(r.table, clock_now_unix_ms(), NULL, NULL) == 0) {
 		e = state_file_save(r.o.state_path, unit_table__state(r.table));
 		if (e) {
-			fprintf(stderr, "rcatrace: cannot write the state file %s: %s; use --state PATH "
-					"or --no-state\n", r.o.state_path, strerror(-e));
+			cli_error(r.o.json, "rcatrace",
+				  "cannot write the state file %s: %s; use --state PATH or --no-state",
+				  r.o.state_path, strerror(-e));
 			goto out;
 		}
 	}

@@ -32,6 +32,9 @@ grep -q 'needs root' "$WORK/e" && echo "ok: non-root message" || fail "non-root 
 "$RCATRACE" dump --state "$WORK/none" > /dev/null 2> "$WORK/e"
 assert_eq "dump of a missing file" 1 $?
 grep -q 'no state file' "$WORK/e" && echo "ok: missing message" || fail "missing message: $(cat "$WORK/e")"
+# In --json mode the error is also JSON on stdout, for the script reading it.
+assert_eq "dump --json error on stdout" "no state file at $WORK/none: start 'rcatrace run' first, or name the file with --state PATH" \
+	"$("$RCATRACE" dump --json --state "$WORK/none" 2>/dev/null | jq -r 'select(.type == "error") | .error')"
 printf 'RCATRACE' > "$WORK/short"
 "$RCATRACE" dump --state "$WORK/short" > /dev/null 2> "$WORK/e"
 assert_eq "dump of a truncated file" 1 $?
