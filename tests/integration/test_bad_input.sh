@@ -28,6 +28,15 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$RCATRACE" r
 assert_eq "non-root run exit" 1 $?
 grep -q 'needs root' "$WORK/e" && echo "ok: non-root message" || fail "non-root message: $(cat "$WORK/e")"
 
+# No BTF, no cgroup2: hidden in a private mount namespace, the real binary says so.
+unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$1" run --no-state' _ "$RCATRACE" > /dev/null 2> "$WORK/e"
+assert_eq "run without BTF exits" 1 $?
+grep -q 'no BTF at /sys/kernel/btf/vmlinux' "$WORK/e" && echo "ok: no-BTF message" || fail "no-BTF message: $(cat "$WORK/e")"
+cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+unshare -m sh -c 'umount "$2" && exec "$1" run --no-state' _ "$RCATRACE" "$cg2" > /dev/null 2> "$WORK/e"
+assert_eq "run without cgroup2 exits" 1 $?
+grep -q 'no cgroup v2 hierarchy is mounted' "$WORK/e" && echo "ok: no-cgroup2 message" || fail "no-cgroup2 message: $(cat "$WORK/e")"
+
 # dump: missing, truncated, corrupt, wrong-version state files are refused (exit 1).
 "$RCATRACE" dump --state "$WORK/none" > /dev/null 2> "$WORK/e"
 assert_eq "dump of a missing file" 1 $?
