@@ -158,6 +158,22 @@ int iter_task(struct bpf_iter__task *ctx)
 	mm = task->mm;
 	if (!mm)
 		return 0;
+	/*
+	 * Processes that ran before us were never seen at fork or exec: give them
+	 * a procs entry, so their address space is released when they exit.
+	 */
+	{
+		__u32 tgid = task->tgid;
+
+		if (!bpf_map_lookup_elem(&procs, &tgid)) {
+			struct rca_proc p = { .exe_id = file_exe_id(BPF_CORE_READ(mm, exe_file)),
+					      .mm = (__u64)mm };
+
+			if (bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&procs, &tgid))
+				count_lost(RCA_LOST_PROCS_FULL);
+		}
+	}
 	if (bpf_core_field_exists(mm->owner) && BPF_CORE_READ(mm, owner) != task)
 		return 0;
 	mm_sync(mm, -1);

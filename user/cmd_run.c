@@ -32,8 +32,9 @@
 /* A unit idle this long is a candidate for retirement (its cgroup may be gone). */
 #define RETIRE_IDLE_NS (10ULL * 1000000000ULL)
 #define MAX_RETIRE 1024
-/* Controllers (pids, memory) of active units are read this often. */
+/* Controllers (pids, memory) of active units are read this often; of every unit, 5x slower. */
 #define CONTROLLERS_EVERY_MS 2000
+#define CONTROLLERS_ALL_EVERY 5
 /* The task iterator reconciles per-unit memory with the kernel's counters this often. */
 #define MEMORY_SYNC_EVERY_MS 60000
 #define MAX_ACTIVE 1024
@@ -61,9 +62,10 @@ struct run_ctx {
 	uint32_t units_in_map;
 	int state_error;
 	int out_error;
-	uint64_t active_ids[MAX_ACTIVE]; /* cgroups with a recent event: their controllers are read */
+	uint64_t active_ids[MAX_ACTIVE]; /* cgroups whose controllers are read this sample */
 	uint32_t n_active;
-	int read_controllers;
+	int read_controllers;     /* 1: recently active units; 2: every unit */
+	uint32_t controller_rounds;
 	uint64_t ooms_seen;
 	char boot_id[FIG_BOOT_ID_MAX];
 	double window_s; /* respawn detector window, for messages */
@@ -291,15 +293,24 @@ static int is_retired(const struct run_ctx *r, uint64_t id)
 	return 0;
 }
 
+static void add_active(struct run_ctx *r, uint64_t cgroup_id)
+{
+	for (uint32_t i = 0; i < r->n_active; i++)
+		if (r->active_ids[i] == cgroup_id)
+			return;
+	if (r->n_active < MAX_ACTIVE)
+		r->active_ids[r->n_active++] = cgroup_id;
+}
+
 static int sample_unit(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats *st)
 {
 	struct run_ctx *r = ctx;
 
 	r->units_in_map++;
 	unit_table__add_unit(r->table, cgroup_id, st, is_retired(r, cgroup_id));
-	if (r->read_controllers && r->n_active < MAX_ACTIVE && !is_retired(r, cgroup_id) &&
-	    st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns())
-		r->active_ids[r->n_active++] = cgroup_id;
+	if (r->read_controllers && !is_retired(r, cgroup_id) &&
+	    (r->read_controllers == 2 || st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns()))
+		add_active(r, cgroup_id);
 	return 0;
 }
 
@@ -324,6 +335,10 @@ static int sample_mem(void *ctx, uint64_t cgroup_id, const struct rca_unit_mem *
 	struct run_ctx *r = ctx;
 
 	unit_table__add_mem(r->table, cgroup_id, m, is_retired(r, cgroup_id));
+	/* Units known only by their memory (processes older than us) get figures too. */
+	if (r->read_controllers == 2 && !is_retired(r, cgroup_id) &&
+	    m->pages[RCA_MEM_ANON] + m->pages[RCA_MEM_FILE] + m->pages[RCA_MEM_SHMEM] > 0)
+		add_active(r, cgroup_id);
 	return 0;
 }
 
@@ -953,9 +968,12 @@ int cmd_run(int argc, char **argv)
 				retire = 1;
 			if (retire)
 				next_retire = now + RETIRE_EVERY_MS;
-			r.read_controllers = now >= next_controllers;
-			if (r.read_controllers)
+			r.read_controllers = 0;
+			if (now >= next_controllers) {
+				r.read_controllers =
+					r.controller_rounds++ % CONTROLLERS_ALL_EVERY == 0 ? 2 : 1;
 				next_controllers = now + CONTROLLERS_EVERY_MS;
+			}
 			if (now >= next_memsync) {
 				loader__sync_memory(r.loader);
 				next_memsync = now + MEMORY_SYNC_EVERY_MS;
