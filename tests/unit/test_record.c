@@ -122,7 +122,7 @@ struct type_case {
 
 static struct type_case unknown_types[] = {
 	{ .name = "type 0 is -EPROTO", .type = 0 },
-	{ .name = "type 3 is -EPROTO", .type = 3 },
+	{ .name = "type 3 (an OOM record) is no exec/exit: -EPROTO", .type = 3 },
 	{ .name = "type 0xffffffff is -EPROTO", .type = 0xffffffffu },
 	{ .name = "type 0x00000100 is -EPROTO", .type = 0x100 },
 };
@@ -309,8 +309,105 @@ static void test_bytes_after_nul_ignored(void **state)
 	assert_string_equal(ev.filename, "/bin/sh");
 }
 
+/* Kill records: the sender's lineage as the kernel walked it, clamped and terminated. */
+static struct rca_kill_record make_kill(void)
+{
+	struct rca_kill_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = RCA_REC_KILL;
+	r.signal = 15;
+	r.result = 0;
+	r.by_kernel = 0;
+	r.time_ns = 123456789;
+	r.sender.pid = 4410;
+	r.sender.cgroup_id = 77;
+	memcpy(r.sender.comm, "unattended-upgr", 16);
+	r.target.pid = 812;
+	r.target.cgroup_id = 88;
+	memcpy(r.target.comm, "dockerd", 8);
+	r.n_lineage = 2;
+	r.lineage[0].pid = 4400;
+	memcpy(r.lineage[0].comm, "apt.systemd.dai", 16);
+	r.lineage[1].pid = 1;
+	memcpy(r.lineage[1].comm, "systemd", 8);
+	return r;
+}
+
+static void test_kill_decode(void **state)
+{
+	struct rca_kill_record r = make_kill(), out;
+
+	(void)state;
+	assert_int_equal(record_type(&r, sizeof(r)), RCA_REC_KILL);
+	assert_int_equal(record_decode_kill(&r, sizeof(r), &out), 0);
+	assert_int_equal(out.signal, 15);
+	assert_int_equal(out.sender.pid, 4410);
+	assert_string_equal(out.sender.comm, "unattended-upgr");
+	assert_int_equal(out.target.pid, 812);
+	assert_string_equal(out.target.comm, "dockerd");
+	assert_int_equal(out.n_lineage, 2);
+	assert_int_equal(out.lineage[0].pid, 4400);
+	assert_string_equal(out.lineage[0].comm, "apt.systemd.dai");
+	assert_int_equal(out.lineage[1].pid, 1);
+	assert_string_equal(out.lineage[1].comm, "systemd");
+}
+
+static void test_kill_lineage_clamped(void **state)
+{
+	struct rca_kill_record r = make_kill(), out;
+
+	(void)state;
+	r.n_lineage = 1000; /* a corrupt count must not index past the array */
+	for (int i = 0; i < RCA_LINEAGE_DEPTH; i++)
+		memset(r.lineage[i].comm, 'A', sizeof(r.lineage[i].comm));
+	assert_int_equal(record_decode_kill(&r, sizeof(r), &out), 0);
+	assert_int_equal(out.n_lineage, RCA_LINEAGE_DEPTH);
+	for (int i = 0; i < RCA_LINEAGE_DEPTH; i++)
+		assert_int_equal(strlen(out.lineage[i].comm), RCA_COMM_LEN - 1);
+}
+
+static void test_kill_short_or_wrong(void **state)
+{
+	struct rca_kill_record r = make_kill(), out;
+
+	(void)state;
+	for (size_t size = 0; size < sizeof(r); size += 7)
+		assert_int_equal(record_decode_kill(&r, size, &out), -EINVAL);
+	assert_int_equal(record_decode_kill(&r, sizeof(r) - 1, &out), -EINVAL);
+	r.type = RCA_REC_OOM;
+	assert_int_equal(record_decode_kill(&r, sizeof(r), &out), -EINVAL);
+	assert_int_equal(record_type(&r, 3), 0);
+}
+
+static void test_oom_decode(void **state)
+{
+	struct rca_oom_record r, out;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = RCA_REC_OOM;
+	r.constraint = RCA_OOM_MEMCG;
+	r.victim.pid = 1276;
+	memcpy(r.victim.comm, "memhog", 7);
+	r.trigger.pid = 1276;
+	r.memcg_limit_bytes = 64 << 20;
+	r.rss_pages[RCA_MEM_ANON] = 16320;
+	memset(r.memcg_name, 'm', sizeof(r.memcg_name)); /* no NUL */
+	assert_int_equal(record_decode_oom(&r, sizeof(r), &out), 0);
+	assert_int_equal(out.constraint, RCA_OOM_MEMCG);
+	assert_int_equal(out.victim.pid, 1276);
+	assert_string_equal(out.victim.comm, "memhog");
+	assert_int_equal(out.memcg_limit_bytes, 64 << 20);
+	assert_int_equal(out.rss_pages[RCA_MEM_ANON], 16320);
+	assert_int_equal(strlen(out.memcg_name), sizeof(out.memcg_name) - 1);
+	assert_int_equal(record_decode_oom(&r, sizeof(r) - 1, &out), -EINVAL);
+	r.type = RCA_REC_KILL;
+	assert_int_equal(record_decode_oom(&r, sizeof(r), &out), -EINVAL);
+}
+
 #define N_TESTS                                                                               \
-	(ARRAY_SIZE(short_cases) + ARRAY_SIZE(unknown_types) + ARRAY_SIZE(exit_cases) + 8)
+	(ARRAY_SIZE(short_cases) + ARRAY_SIZE(unknown_types) + ARRAY_SIZE(exit_cases) + 12)
 
 int main(void)
 {
@@ -334,6 +431,10 @@ int main(void)
 	ADD("exit comm without NUL", test_exit_comm_without_nul);
 	ADD("escape codes kept verbatim", test_escape_codes_kept_verbatim);
 	ADD("bytes after NUL ignored", test_bytes_after_nul_ignored);
+	ADD("kill record: sender, target and lineage", test_kill_decode);
+	ADD("kill record: corrupt lineage count clamped", test_kill_lineage_clamped);
+	ADD("kill record: short or of another type", test_kill_short_or_wrong);
+	ADD("oom record: every field, strings terminated", test_oom_decode);
 	if (n != N_TESTS) {
 		fprintf(stderr, "test table miscounted: %zu of %zu\n", n, (size_t)N_TESTS);
 		return 1;
