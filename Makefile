@@ -11,6 +11,13 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# Where `make install` puts things. systemd reads units from /usr/local/lib/systemd/system
+# as well as /usr/lib/systemd/system, so the unit follows PREFIX like the rest.
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR         ?= $(PREFIX)/share/doc/rcatrace
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -Ivmlinux -Iinclude -Wall -Wno-unused-function
@@ -151,6 +158,25 @@ bench-bins: $(BENCH_BINS)
 # BENCH_QUICK=1: a smoke run of a minute, results under $(BENCH_DIR)/quick.
 bench: $(OUTPUT)/rcatrace $(BENCH_BINS)
 	scripts/bench.sh $(OUTPUT)/rcatrace $(BENCH_DIR)
+
+# ---- install (DESTDIR for staging, PREFIX default /usr/local) ----------------
+# The unit's ExecStart names the installed binary, so it is written at install time.
+install: $(OUTPUT)/rcatrace
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(OUTPUT)/rcatrace $(DESTDIR)$(SBINDIR)/rcatrace
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/rcatrace.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/rcatrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rcatrace.service
+	install -m 0644 man/rcatrace.8 $(DESTDIR)$(MANDIR)/man8/rcatrace.8
+	install -m 0644 completion/rcatrace.bash $(DESTDIR)$(BASHCOMPDIR)/rcatrace
+	install -m 0644 contrib/rcatrace-alerts.yml $(DESTDIR)$(DOCDIR)/rcatrace-alerts.yml
+
+# Removes what install put; the state in /var/lib/rcatrace is the user's and stays.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rcatrace $(DESTDIR)$(SYSTEMDUNITDIR)/rcatrace.service \
+		$(DESTDIR)$(MANDIR)/man8/rcatrace.8 $(DESTDIR)$(BASHCOMPDIR)/rcatrace \
+		$(DESTDIR)$(DOCDIR)/rcatrace-alerts.yml
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
