@@ -42,6 +42,13 @@ def cell(w; v): (.ratios | map(select(.workload == w and .variant == v)) | first
   ((.ratios | map(.workload) | unique)[] as $w | (.ratios | map(select(.workload == $w)) | first) as $c |
     "| \($w) | \($c.ops) ops, \($c.untraced_rate_per_s | r(0))/s | \($c.untraced_median_s | r(3)) (\($c.untraced_min_s | r(3))-\($c.untraced_max_s | r(3))) | \($c.untraced_spread_pct | r(1))% | \([$vs[] as $v | cell($w; $v)] | join(" | ")) |"),
   "",
+  "CPU the tracer process itself used during the run (its threads'"'"' schedstat), per operation of the workload, in microseconds (median):",
+  "",
+  "| workload | \($vs | join(" | ")) |",
+  "| --- | \($vs | map("---") | join(" | ")) |",
+  ((.ratios | map(.workload) | unique)[] as $w |
+    "| \($w) | \([$vs[] as $v | (.ratios | map(select(.workload == $w and .variant == $v)) | first | .tracer_cpu_us_per_op) | r(3)] | join(" | ")) |"),
+  "",
   "Workloads: spawn = fork + exec of a static `true` + wait; fork = fork + `_exit` + wait; thread = pthread create + join; pagefault = map 16 MiB, write each 4 KiB page (no THP), unmap; quiet = one busy thread per CPU doing arithmetic with no system call (nothing fires: only the tracer'"'"'s own periodic work shows).",
   "",
   "## Per-event cost (kernel.bpf_stats_enabled=1)",

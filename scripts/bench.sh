@@ -290,18 +290,29 @@ VARIANTS="untraced rcatrace"
 for p in bpftrace forkstat; do [ "${PEER_OK[$p]}" = 1 ] && VARIANTS="$VARIANTS $p"; done
 log "ratios: $PAIRS round(s) of [$VARIANTS] per workload"
 max_foreign=0
+read -r -a VLIST <<< "$VARIANTS"
+NV=${#VLIST[@]}
 for wl in $WORKLOADS; do
 	for round in $(seq "$PAIRS"); do
-		for v in $VARIANTS; do
+		# Each round starts with the next variant, so no variant always runs first.
+		for k in $(seq 0 $((NV - 1))); do
+			v=${VLIST[$(((k + round - 1) % NV))]}
 			f=$(foreign_progs)
 			[ "$f" -gt "$max_foreign" ] && max_foreign=$f
+			cpu0=
 			if [ "$v" != untraced ]; then
 				start_tracer "$v" || { note "ratio_$v" "$v did not start for $wl round $round"; continue; }
+				cpu0=$(cpu_ns_of "$TR_PID")
 			fi
 			line=$(run_workload "$wl")
-			[ "$v" != untraced ] && stop_tracer
+			cpu_ms=null
+			if [ "$v" != untraced ]; then
+				cpu_ms=$(awk -v a="$cpu0" -v b="$(cpu_ns_of "$TR_PID")" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+				stop_tracer
+			fi
 			[ -n "$line" ] || { note "run_$wl" "$wl printed nothing under $v"; continue; }
-			jq -c --arg v "$v" --argjson r "$round" '. + {variant: $v, round: $r}' <<< "$line" >> "$W/runs.jsonl"
+			jq -c --arg v "$v" --argjson r "$round" --argjson cpu "$cpu_ms" \
+				'. + {variant: $v, round: $r, tracer_cpu_ms: $cpu}' <<< "$line" >> "$W/runs.jsonl"
 			log "  $wl $v #$round: $(jq -r .seconds <<< "$line") s"
 		done
 	done
@@ -501,7 +512,10 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
        ratio_median: ($pairs | median | r(4)), ratio_min: ($pairs | min | r(4)), ratio_max: ($pairs | max | r(4)),
        ratio_of_medians: ((($tr | map(.seconds) | median) / ($base | map(.seconds) | median)) | r(4)),
        untraced_spread_pct: (((($base | map(.seconds) | max) - ($base | map(.seconds) | min)) / ($base | map(.seconds) | median) * 100) | r(2)),
-       ops: ($rw[0].ops), untraced_rate_per_s: (($rw[0].ops / ($base | map(.seconds) | median)) | r(1)) } ] as $ratios
+       ops: ($rw[0].ops), untraced_rate_per_s: (($rw[0].ops / ($base | map(.seconds) | median)) | r(1)),
+       tracer_cpu_ms_median: ($tr | map(.tracer_cpu_ms // empty) | median | r(2)),
+       tracer_cpu_us_per_op: (($tr | map(.tracer_cpu_ms // empty) | median) as $m
+         | if $m == null then null else ($m * 1000 / $rw[0].ops) | r(4) end) } ] as $ratios
 # Per-event cost: rcatrace and bpftrace programs beside the bare counter on the same hook.
 | [ $pe[] | select(.owner == "rcatrace") as $p
     | ($pe[] | select(.owner == "bare" and .workload == $p.workload and .name == ($p.name | bare_of))) as $b
@@ -574,7 +588,7 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
    loss: $loss, budgets: $budgets, runs: $runs}' > "$W/results.json" || die "could not assemble the results"
 
 cp "$W/results.json" "$OUT/results.json"
-jq -r '["workload", "variant", "round", "ops", "seconds", "failed"], (.runs[] | [.workload, .variant, .round, .ops, .seconds, .failed]) | @csv' \
+jq -r '["workload", "variant", "round", "ops", "seconds", "failed", "tracer_cpu_ms"], (.runs[] | [.workload, .variant, .round, .ops, .seconds, .failed, .tracer_cpu_ms]) | @csv' \
 	"$OUT/results.json" > "$OUT/runs.csv"
 "$here/bench/report.sh" "$OUT/results.json" "$OUT/RESULTS.md" || die "could not write $OUT/RESULTS.md"
 log "results: $OUT/results.json, $OUT/runs.csv, $OUT/RESULTS.md"

@@ -50,7 +50,7 @@ for rb in default 4096; do
 	assert_eq "drop counters shown ($rb ring buffer)" true "$(jq "$sel | .lost | has(\"ringbuf_exec\") and has(\"ringbuf_exit\")" "$json")"
 done
 assert_eq "budgets listed" true "$(jq '[.budgets[] | select(has("budget") and has("figure") and has("met"))] | length >= 10' "$json")"
-assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","failed"' "$(head -1 "$res/runs.csv")"
+assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","failed","tracer_cpu_ms"' "$(head -1 "$res/runs.csv")"
 assert_eq "runs.csv rows" "$(jq '.runs | length' "$json")" "$(($(wc -l < "$res/runs.csv") - 1))"
 assert_eq "RESULTS.md budget table" 1 "$(grep -c '^| budget | figure | limit |' "$res/RESULTS.md")"
 assert_eq "test cgroup removed" no "$([ -d /sys/fs/cgroup/unified/bench-spawn.service ] && echo yes || echo no)"
