@@ -246,15 +246,17 @@ struct labels {
 
 static void labels_add(struct labels *l, const char *key, const char *raw)
 {
-	int w;
+	size_t klen = strlen(key);
 
-	if (l->n + 8 >= sizeof(l->s))
+	/* Room for the comma, key, =", at least the NUL, and the closing quote. */
+	if (l->n + klen + 5 > sizeof(l->s))
 		return;
-	w = snprintf(l->s + l->n, sizeof(l->s) - l->n, "%s%s=\"", l->n ? "," : "", key);
-	if (w < 0 || (size_t)w >= sizeof(l->s) - l->n - 2)
-		return;
-	l->n += (size_t)w;
-	/* Leave room for the closing quote. */
+	if (l->n)
+		l->s[l->n++] = ',';
+	memcpy(l->s + l->n, key, klen);
+	l->n += klen;
+	l->s[l->n++] = '=';
+	l->s[l->n++] = '"';
 	l->n += metrics_escape_label(l->s + l->n, sizeof(l->s) - l->n - 1, raw);
 	l->s[l->n++] = '"';
 	l->s[l->n] = '\0';
@@ -318,11 +320,19 @@ static void push_d(struct metrics *m, enum family_id fam, const struct labels *l
 		s->v.d = v;
 }
 
-static struct labels *unit_labels(struct labels *l, const char *unit)
+static struct labels *labels_unit(struct labels *l, const char *unit)
 {
 	l->n = 0;
 	l->s[0] = '\0';
 	labels_add(l, "unit", unit);
+	return l;
+}
+
+/* l = base (a unit="..." escaped once per unit, not once per sample). */
+static struct labels *labels_copy(struct labels *l, const struct labels *base)
+{
+	memcpy(l->s, base->s, base->n + 1);
+	l->n = base->n;
 	return l;
 }
 
@@ -360,19 +370,22 @@ static void merge_into(struct sample *dst, const struct sample *src)
 
 /* ---- which units get their own series ----------------------------------- */
 
-static int unit_rank_cmp(const void *a, const void *b, void *ctx)
+struct unit_rank {
+	uint32_t index;
+	int alarm;
+	uint64_t weight;
+	const char *name;
+};
+
+static int unit_rank_cmp(const void *a, const void *b)
 {
-	const struct fig_boot *boot = ctx;
-	const struct fig_unit *x = &boot->units[*(const uint32_t *)a];
-	const struct fig_unit *y = &boot->units[*(const uint32_t *)b];
-	int ax = report_unit_alarm(x), ay = report_unit_alarm(y);
-	uint64_t wx = x->execs + x->forks, wy = y->execs + y->forks;
+	const struct unit_rank *x = a, *y = b;
 
 	/* The units that need attention first, then the busiest, then by name: stable. */
-	if (ax != ay)
-		return ay - ax;
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
+	if (x->alarm != y->alarm)
+		return y->alarm - x->alarm;
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -393,17 +406,18 @@ static void collect_unit(struct metrics *m, const struct fig_unit *u, const char
 			 const char **exported, uint32_t n_exported)
 {
 	const struct fig_memory *mem = &u->mem;
-	struct labels l;
+	struct labels l, base;
 	char sig[16], full[24], value[16];
 
-	push_u(m, F_UNIT_STARTS, unit_labels(&l, label), u->execs);
+	labels_unit(&base, label);
+	push_u(m, F_UNIT_STARTS, labels_copy(&l, &base), u->execs);
 	for (uint32_t e = 0; e < u->n_exes; e++) {
 		const struct fig_exe *x = &u->exes[e];
 
 		for (uint32_t j = 0; j < x->n_status && j < FIG_MAX_STATUS; j++) {
 			const struct fig_status *st = &x->status[j];
 
-			unit_labels(&l, label);
+			labels_copy(&l, &base);
 			if (st->kind == RCA_STATUS_SIGNAL) {
 				snprintf(full, sizeof(full), "SIG%s",
 					 report_signal_name(st->value, sig, sizeof(sig)));
@@ -416,37 +430,37 @@ static void collect_unit(struct metrics *m, const struct fig_unit *u, const char
 		}
 		if (x->status_other) {
 			/* Exits past the per-executable status bound: counted, code unknown. */
-			labels_add(unit_labels(&l, label), "code", "other");
+			labels_add(labels_copy(&l, &base), "code", "other");
 			push_u(m, F_UNIT_EXITS, &l, x->status_other);
 		}
-		push_u(m, F_UNIT_STORMS, unit_labels(&l, label), x->storms);
+		push_u(m, F_UNIT_STORMS, labels_copy(&l, &base), x->storms);
 	}
-	push_u(m, F_UNIT_EXITS_FAILED, unit_labels(&l, label), u->exits_failed);
-	push_u(m, F_UNIT_STORM, unit_labels(&l, label), report_unit_storm(u) ? 1 : 0);
+	push_u(m, F_UNIT_EXITS_FAILED, labels_copy(&l, &base), u->exits_failed);
+	push_u(m, F_UNIT_STORM, labels_copy(&l, &base), report_unit_storm(u) ? 1 : 0);
 	if (!u->n_exes)
-		push_u(m, F_UNIT_STORMS, unit_labels(&l, label), 0);
-	push_u(m, F_UNIT_FORKS, unit_labels(&l, label), u->forks);
-	push_u(m, F_UNIT_THREADS, unit_labels(&l, label), u->threads);
-	push_u(m, F_UNIT_FORKS_FAILED, unit_labels(&l, label), u->forks_failed);
-	push_u(m, F_UNIT_FORK_STORM, unit_labels(&l, label), u->fork_storm ? 1 : 0);
+		push_u(m, F_UNIT_STORMS, labels_copy(&l, &base), 0);
+	push_u(m, F_UNIT_FORKS, labels_copy(&l, &base), u->forks);
+	push_u(m, F_UNIT_THREADS, labels_copy(&l, &base), u->threads);
+	push_u(m, F_UNIT_FORKS_FAILED, labels_copy(&l, &base), u->forks_failed);
+	push_u(m, F_UNIT_FORK_STORM, labels_copy(&l, &base), u->fork_storm ? 1 : 0);
 	if (u->procs_alive >= 0)
-		push_u(m, F_UNIT_PROCESSES, unit_labels(&l, label), (uint64_t)u->procs_alive);
+		push_u(m, F_UNIT_PROCESSES, labels_copy(&l, &base), (uint64_t)u->procs_alive);
 	if (u->pids_current >= 0)
-		push_u(m, F_UNIT_PIDS, unit_labels(&l, label), (uint64_t)u->pids_current);
+		push_u(m, F_UNIT_PIDS, labels_copy(&l, &base), (uint64_t)u->pids_current);
 	if (u->pids_max >= 0)
-		push_u(m, F_UNIT_PIDS_MAX, unit_labels(&l, label), (uint64_t)u->pids_max);
+		push_u(m, F_UNIT_PIDS_MAX, labels_copy(&l, &base), (uint64_t)u->pids_max);
 	if (mem->sampled_ms > 0)
-		push_u(m, F_UNIT_RESIDENT, unit_labels(&l, label),
+		push_u(m, F_UNIT_RESIDENT, labels_copy(&l, &base),
 		       (mem->rss_anon_kib + mem->rss_file_kib + mem->rss_shmem_kib) * 1024);
 	if (isfinite(mem->growth_kib_per_s))
-		push_d(m, F_UNIT_GROWTH, unit_labels(&l, label), mem->growth_kib_per_s * 1024);
-	push_u(m, F_UNIT_LEAK, unit_labels(&l, label), mem->leak_suspect ? 1 : 0);
+		push_d(m, F_UNIT_GROWTH, labels_copy(&l, &base), mem->growth_kib_per_s * 1024);
+	push_u(m, F_UNIT_LEAK, labels_copy(&l, &base), mem->leak_suspect ? 1 : 0);
 	if (mem->exhaustion_eta_s >= 0)
-		push_u(m, F_UNIT_ETA, unit_labels(&l, label), (uint64_t)mem->exhaustion_eta_s);
+		push_u(m, F_UNIT_ETA, labels_copy(&l, &base), (uint64_t)mem->exhaustion_eta_s);
 	for (uint32_t k = 0; k < u->n_kill_counts; k++) {
 		const struct fig_kill_count *kc = &u->kill_counts[k];
 
-		unit_labels(&l, label);
+		labels_copy(&l, &base);
 		labels_add(&l, "sender_unit", unit_label(exported, n_exported, kc->sender_unit));
 		snprintf(full, sizeof(full), "SIG%s", report_signal_name(kc->signal, sig, sizeof(sig)));
 		labels_add(&l, "signal", full);
@@ -454,12 +468,12 @@ static void collect_unit(struct metrics *m, const struct fig_unit *u, const char
 	}
 	if (u->kill_counts_other) {
 		/* Kills past the per-unit sender bound: counted, sender and signal not kept. */
-		unit_labels(&l, label);
+		labels_copy(&l, &base);
 		labels_add(&l, "sender_unit", METRICS_OTHER_UNIT);
 		labels_add(&l, "signal", "other");
 		push_u(m, F_KILLS, &l, u->kill_counts_other);
 	}
-	push_u(m, F_UNIT_KILLS_SENT, unit_labels(&l, label), u->kills_sent);
+	push_u(m, F_UNIT_KILLS_SENT, labels_copy(&l, &base), u->kills_sent);
 }
 
 /*
@@ -483,7 +497,7 @@ static void collect_ooms(struct metrics *m, const struct metrics_input *in,
 		u = fig_boot_find_unit(boot, o->victim.unit);
 		if (u)
 			recorded[u - boot->units]++;
-		unit_labels(&l, unit_label(exported, n_exported, o->victim.unit));
+		labels_unit(&l, unit_label(exported, n_exported, o->victim.unit));
 		labels_add(&l, "constraint", o->constraint[0] ? o->constraint : "unknown");
 		push_u(m, F_OOM_KILLS, &l, 1);
 	}
@@ -492,7 +506,7 @@ static void collect_ooms(struct metrics *m, const struct metrics_input *in,
 
 		if (u->oom_kills <= recorded[i])
 			continue;
-		unit_labels(&l, unit_label(exported, n_exported, u->name));
+		labels_unit(&l, unit_label(exported, n_exported, u->name));
 		labels_add(&l, "constraint", "unknown");
 		push_u(m, F_OOM_KILLS, &l, u->oom_kills - recorded[i]);
 	}
@@ -503,23 +517,26 @@ static int collect_units(struct metrics *m, const struct metrics_input *in)
 	const struct fig_boot *boot = in->boot;
 	uint32_t n = boot->n_units, cap = in->max_units ? in->max_units : METRICS_DEFAULT_MAX_UNITS;
 	uint32_t n_exported = n < cap ? n : cap;
-	uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+	struct unit_rank *order = malloc((n ? n : 1) * sizeof(*order));
 	const char **exported = malloc((n ? n : 1) * sizeof(*exported));
 	uint64_t *recorded = calloc(n ? n : 1, sizeof(*recorded));
 	int ret = -ENOMEM;
 
 	if (!order || !exported || !recorded)
 		goto out;
-	for (uint32_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(*order), unit_rank_cmp, (void *)boot);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fig_unit *u = &boot->units[i];
+
+		order[i] = (struct unit_rank){ .index = i, .alarm = report_unit_alarm(u),
+					       .weight = u->execs + u->forks, .name = u->name };
+	}
+	qsort(order, n, sizeof(*order), unit_rank_cmp);
 	for (uint32_t i = 0; i < n_exported; i++)
-		exported[i] = boot->units[order[i]].name;
+		exported[i] = order[i].name;
 	qsort(exported, n_exported, sizeof(*exported), name_cmp);
 	for (uint32_t i = 0; i < n; i++)
-		collect_unit(m, &boot->units[order[i]],
-			     i < n_exported ? boot->units[order[i]].name : METRICS_OTHER_UNIT, exported,
-			     n_exported);
+		collect_unit(m, &boot->units[order[i].index],
+			     i < n_exported ? order[i].name : METRICS_OTHER_UNIT, exported, n_exported);
 	collect_ooms(m, in, exported, n_exported, recorded);
 	m->units_folded = n - n_exported;
 	ret = 0;
@@ -642,10 +659,21 @@ static void out_printf(struct out *o, const char *fmt, ...)
 		out_write(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+static void write_u64(struct out *o, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_write(o, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 static void write_value(struct out *o, const struct family *f, const struct sample *s)
 {
 	if (!f->is_float)
-		out_printf(o, "%llu", (unsigned long long)s->v.u);
+		write_u64(o, s->v.u);
 	else if (isnan(s->v.d))
 		out_printf(o, "NaN");
 	else if (isinf(s->v.d))
@@ -667,6 +695,7 @@ int metrics__render(const struct metrics *m, enum metrics_format fmt, char **ret
 				     : f->type == FAMILY_INFO  ? "_info"
 							       : "";
 		const char *type = f->type == FAMILY_COUNTER ? "counter" : "gauge";
+		size_t name_len = strlen(f->name), suffix_len = strlen(suffix);
 		/* OpenMetrics names the family without the suffix its type implies. */
 		const char *meta_suffix = fmt == METRICS_OPENMETRICS ? "" : suffix;
 
@@ -679,7 +708,8 @@ int metrics__render(const struct metrics *m, enum metrics_format fmt, char **ret
 		for (; i < m->n_samples && m->samples[i].family == (uint32_t)fam; i++) {
 			const struct sample *s = &m->samples[i];
 
-			out_printf(&o, "%s%s", f->name, suffix);
+			out_write(&o, f->name, name_len);
+			out_write(&o, suffix, suffix_len);
 			if (s->labels_len) {
 				out_write(&o, "{", 1);
 				out_write(&o, m->arena + s->labels_off, s->labels_len);
