@@ -17,7 +17,7 @@ cleanup_pids() {
 }
 trap 'cleanup_pids; cleanup' EXIT
 
-for u in sender.service target.service chld.service forkbomb.service busy.service; do
+for u in sender.service target.service chld.service forkbomb.service busy.service orphan.service; do
 	make_unit "$u" > /dev/null
 done
 start_rcatrace --json --interval 0.5 --state "$WORK/state" || finish
@@ -33,6 +33,15 @@ bash -c 'echo $$ > "$1/cgroup.procs"; echo $$ > "$2"; kill -TERM "$3"; kill -KIL
 	"$TEST_ROOT/sender.service" "$WORK/sender.pid" "${t[0]}" "${t[1]}" "${t[2]}"
 sender=$(cat "$WORK/sender.pid")
 wait "${t[@]}" 2>/dev/null
+
+# 1b. A sender whose parent is gone when it kills: its lineage names who adopted it.
+bash -c 'echo $$ > "$1/cgroup.procs"; exec sleep 60' _ "$TEST_ROOT/target.service" &
+t4=$!
+bash -c 'echo $$ > "$1/cgroup.procs"; echo $$ > "$2.parent"
+	( sleep 0.5; echo $BASHPID > "$2.pid"
+	  awk "/^PPid/ { print \$2 }" /proc/$BASHPID/status > "$2.ppid"; kill -TERM "$3" ) &
+	exit 0' _ "$TEST_ROOT/orphan.service" "$WORK/orphan" "$t4"
+wait "$t4" 2>/dev/null
 
 # 2. A SIGCHLD storm: 1000 non-fatal signals, filtered in the kernel.
 bash -c 'echo $$ > "$1/cgroup.procs"; exec sleep 60' _ "$TEST_ROOT/chld.service" &
@@ -73,11 +82,17 @@ assert_eq "lineage parent is bash" bash "$(jq -r '.sender.lineage[0].comm' <<< "
 assert_eq "no SIGCHLD records" 0 "$(jq -c "select(.type == \"kill\" and .target.pid == $chld and .signal_number == 17)" "$WORK/out" | wc -l)"
 assert_eq "one SIGKILL record for the chld target" 1 "$(jq -c "select(.type == \"kill\" and .target.pid == $chld)" "$WORK/out" | wc -l)"
 
+orphan=$(jq -c "select(.type == \"kill\" and .sender.pid == $(cat "$WORK/orphan.pid"))" "$WORK/out")
+assert_eq "orphaned sender recorded" "$t4 SIGTERM orphan.service" "$(jq -r '"\(.target.pid) \(.signal) \(.sender.unit)"' <<< "$orphan")"
+assert_eq "orphan's lineage starts at its adopter" "$(cat "$WORK/orphan.ppid")" "$(jq '.sender.lineage[0].pid' <<< "$orphan")"
+[ "$(jq '.sender.lineage[0].pid' <<< "$orphan")" != "$(cat "$WORK/orphan.parent")" ] &&
+	echo "ok: the exited parent is not in the lineage" || fail "lineage names the exited parent"
+
 dump=$("$RCATRACE" dump --json --state "$WORK/state")
 u() { jq -c ".units[] | select(.unit == \"$1\")" <<< "$dump"; }
-assert_eq "target.service kills_received" 3 "$(u target.service | jq .kills_received)"
-assert_eq "target.service kills by sender" '[{"sender_unit":"sender.service","signal":"SIGKILL","count":2},{"sender_unit":"sender.service","signal":"SIGTERM","count":1}]' \
-	"$(u target.service | jq -c '[.kills_by_sender[] | {sender_unit, signal, count}] | sort_by(.signal)')"
+assert_eq "target.service kills_received" 4 "$(u target.service | jq .kills_received)"
+assert_eq "target.service kills by sender" '[{"sender_unit":"orphan.service","signal":"SIGTERM","count":1},{"sender_unit":"sender.service","signal":"SIGKILL","count":2},{"sender_unit":"sender.service","signal":"SIGTERM","count":1}]' \
+	"$(u target.service | jq -c '[.kills_by_sender[] | {sender_unit, signal, count}] | sort_by(.sender_unit, .signal)')"
 assert_eq "sender.service kills_sent" 3 "$(u sender.service | jq .kills_sent)"
 assert_eq "dump kills list" 3 "$(jq "[.kills[] | select(.sender.pid == $sender)] | length" <<< "$dump")"
 
