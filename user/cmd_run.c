@@ -698,14 +698,14 @@ static int start_metrics(struct run_ctx *r)
 		return 0;
 	r->metrics = metrics__new();
 	if (!r->metrics) {
-		fprintf(stderr, "rcatrace: out of memory\n");
+		cli_error(r->o.json, "rcatrace", "out of memory");
 		return -ENOMEM;
 	}
 	if (r->o.metrics_listen) {
 		r->server = metrics_server__new(a->host, a->port);
 		if (!r->server) {
 			err = errno;
-			fprintf(stderr, "rcatrace: cannot serve metrics on %s%s%s:%u: %s; %s\n",
+			cli_error(r->o.json, "rcatrace", "cannot serve metrics on %s%s%s:%u: %s; %s",
 				a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
 				a->port, strerror(err),
 				err == EADDRINUSE ? "another program (or rcatrace) holds that port: pick "
@@ -718,8 +718,8 @@ static int start_metrics(struct run_ctx *r)
 	}
 	err = export_metrics(r, clock_now_unix_ms(), 1);
 	if (err && r->o.textfile_dir) {
-		fprintf(stderr, "rcatrace: cannot write the metrics textfile %s/%s: %s; --textfile needs "
-				"an existing directory rcatrace can write to\n",
+		cli_error(r->o.json, "rcatrace", "cannot write the metrics textfile %s/%s: %s; --textfile "
+			  "needs an existing directory rcatrace can write to",
 			r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
 		return err;
 	}

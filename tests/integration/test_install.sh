@@ -7,10 +7,11 @@
 #
 # systemd-analyze (package systemd, installed by scripts/install-deps.sh) is
 # required under CI=true; elsewhere its absence skips that check, with a message.
+# The build directory of the binary under test (lib.sh may point RCATRACE at a copy).
+OUT=$(dirname "${RCATRACE:?RCATRACE must name the binary}")
 . "$(dirname "$0")/lib.sh"
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=$(dirname "$RCATRACE")
 DEST=$WORK/dest
 
 install_into() { # PREFIX
