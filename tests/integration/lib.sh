@@ -9,6 +9,8 @@ CG2=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo
 # A parent for this test's units, so nothing collides with the host's own.
 TEST_ROOT="$CG2/rcatrace-test-$$.slice"
 WORK=$(mktemp -d /tmp/rcatrace-test.XXXXXX)
+# A private copy: a rebuild while the test runs must not swap the binary under it.
+cp "$RCATRACE" "$WORK/rcatrace" && RCATRACE=$WORK/rcatrace
 RCA_PID=
 FAILS=0
 
