@@ -798,7 +798,7 @@ static void explain_load_failure(int json, int err)
 	if (err == EPERM || err == EACCES)
 		cli_error(json, "rcatrace",
 			  "the kernel refused to %s the BPF programs (%s): run as root (or with "
-			  "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH); a lockdown or "
+			  "CAP_BPF and CAP_PERFMON, and CAP_DAC_READ_SEARCH to name cgroups); a lockdown or "
 			  "kernel.unprivileged_bpf_disabled may also forbid it", step, strerror(err));
 	else if (strncmp(step, "attach ", 7) == 0)
 		cli_error(json, "rcatrace",

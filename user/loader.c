@@ -241,7 +241,17 @@ struct loader *loader__new(const struct loader_opts *opts)
 	}
 
 	failed_step = "open";
-	l->skel = rcatrace_bpf__open();
+	{
+		/*
+		 * Relocate against vmlinux's BTF only: a CO-RE type that vmlinux lacks
+		 * (the pre-5.5 kernfs_node_id shim) otherwise makes libbpf 1.1 list
+		 * kernel-module BTF, which needs CAP_SYS_ADMIN; with this,
+		 * CAP_BPF + CAP_PERFMON are enough.
+		 */
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = "/sys/kernel/btf/vmlinux");
+
+		l->skel = rcatrace_bpf__open_opts(&oo);
+	}
 	if (!l->skel) {
 		err = -errno;
 		goto fail;
