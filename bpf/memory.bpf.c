@@ -22,11 +22,18 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 } __attribute__((preserve_access_index));
 
+/*
+ * Told apart by version, not by bpf_core_type_exists(struct mm_rss_stat___old):
+ * looking for a type vmlinux lacks makes libbpf 1.1 list module BTF, which
+ * needs CAP_SYS_ADMIN. The branch not taken is pruned by the verifier.
+ */
+extern int LINUX_KERNEL_VERSION __kconfig;
+
 static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
 {
 	__s64 v;
 
-	if (bpf_core_type_exists(struct mm_rss_stat___old))
+	if (LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 2, 0))
 		v = BPF_CORE_READ((struct mm_struct___old *)mm, rss_stat.count[member].counter);
 	else
 		v = BPF_CORE_READ(mm, rss_stat[member].count);

@@ -6,36 +6,21 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 
-/*
- * Before v5.5 kernfs_node::id was a union kernfs_node_id; commit 67c0496e87d1
- * ("kernfs: convert kernfs_node->id from union kernfs_node_id to u64") made it
- * a plain u64. Both carry the 64-bit id that bpf_get_current_cgroup_id() returns.
- */
-union kernfs_node_id___old {
-	struct {
-		u32 ino;
-		u32 generation;
-	};
-	u64 id;
-} __attribute__((preserve_access_index));
-
-struct kernfs_node___old {
-	union kernfs_node_id___old id;
-} __attribute__((preserve_access_index));
-
 /* The task's cgroup in the default (v2) hierarchy: works for any task, not only current. */
 static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
 }
 
+/*
+ * kernfs_node::id became a plain u64 in v5.5 (commit 67c0496e87d1); rcatrace
+ * needs v5.8 anyway (ring buffer), so no shim for the old union is kept: a
+ * CO-RE check for a type vmlinux lacks makes libbpf 1.1 list module BTF,
+ * which needs CAP_SYS_ADMIN.
+ */
 static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 {
-	struct kernfs_node *kn = task_cgroup_kn(task);
-
-	if (bpf_core_type_exists(union kernfs_node_id___old))
-		return BPF_CORE_READ((struct kernfs_node___old *)kn, id.id);
-	return BPF_CORE_READ(kn, id);
+	return BPF_CORE_READ(task_cgroup_kn(task), id);
 }
 
 /* The cgroup's own directory name ("spawn200.service"), valid after it is removed. */

@@ -2,6 +2,7 @@
 /* `rcatrace run`: attach, sample the kernel tables each interval, keep the state file. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -898,6 +899,8 @@ int cmd_run(int argc, char **argv)
 		explain_load_failure(r.o.json, errno);
 		goto out;
 	}
+	/* libbpf parsed and freed the kernel's BTF (megabytes): give the pages back. */
+	malloc_trim(0);
 
 	{
 		struct sigaction sa = { .sa_handler = on_signal };

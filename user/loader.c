@@ -77,13 +77,47 @@ static void note_missing(struct loader *l, const char *hook, const char *consequ
 	}
 }
 
-/* 1 if the kernel's BTF has the tp_btf hook for a tracepoint. */
-static int kernel_has_tp_btf(const struct btf *vmlinux, const char *tp)
-{
-	char name[128];
+/*
+ * Which tp_btf hooks the kernel has: btf_trace_<tracepoint> typedefs exist
+ * only for them. The raw BTF file is scanned for those names in chunks, rather
+ * than parsed: a parse costs some 13 MB, which libbpf spends again at load.
+ */
+struct hook_probe {
+	const char *tp;
+	char name[64];
+	int found;
+};
 
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+static void probe_tp_btf(struct hook_probe *probes, int n)
+{
+	static char buf[65536 + 64];
+	size_t keep = 0, got;
+	FILE *f = fopen("/sys/kernel/btf/vmlinux", "re");
+
+	for (int i = 0; i < n; i++) {
+		/* NUL on both sides: a whole name in the string section, not a prefix. */
+		snprintf(probes[i].name, sizeof(probes[i].name), "%cbtf_trace_%s", 0, probes[i].tp);
+		probes[i].found = 0;
+	}
+	if (!f) {
+		for (int i = 0; i < n; i++)
+			probes[i].found = 1; /* cannot tell: let the load decide */
+		return;
+	}
+	while ((got = fread(buf + keep, 1, sizeof(buf) - 64 - keep, f)) > 0) {
+		size_t len = keep + got;
+
+		for (int i = 0; i < n; i++) {
+			size_t nl = 1 + strlen(probes[i].name + 1) + 1; /* with both NULs */
+
+			if (!probes[i].found && memmem(buf, len, probes[i].name, nl))
+				probes[i].found = 1;
+		}
+		/* Keep a tail so a name split across two chunks is still found. */
+		keep = len < 63 ? len : 63;
+		memmove(buf, buf + len - keep, keep);
+	}
+	fclose(f);
 }
 
 static int tracefs_has(const char *event)
@@ -114,18 +148,20 @@ static int ensure_tracefs(struct loader *l)
 /* Optional hooks are probed before load; a missing one is switched off and reported. */
 static void disable_missing_hooks(struct loader *l)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct hook_probe probes[] = { { .tp = "rss_stat" }, { .tp = "mark_victim" },
+				       { .tp = "signal_generate" } };
 	struct rcatrace_bpf *sk = l->skel;
 
-	if (!kernel_has_tp_btf(vmlinux, "rss_stat")) {
+	probe_tp_btf(probes, 3);
+	if (!probes[0].found) {
 		bpf_program__set_autoload(sk->progs.rss_stat, false);
 		note_missing(l, "kmem/rss_stat", "no per-unit resident memory or growth");
 	}
-	if (!kernel_has_tp_btf(vmlinux, "mark_victim")) {
+	if (!probes[1].found) {
 		bpf_program__set_autoload(sk->progs.mark_victim, false);
 		note_missing(l, "oom/mark_victim", "OOM kills are not recorded");
 	}
-	if (!kernel_has_tp_btf(vmlinux, "signal_generate")) {
+	if (!probes[2].found) {
 		bpf_program__set_autoload(sk->progs.signal_generate, false);
 		note_missing(l, "signal/signal_generate", "who killed whom is not recorded");
 	}
@@ -138,7 +174,6 @@ static void disable_missing_hooks(struct loader *l)
 	} else if (!tracefs_has("syscalls/sys_exit_clone3")) {
 		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
 	}
-	btf__free(vmlinux);
 }
 
 /* Attach one program at a time so a failure names the hook. The iterator is run, not attached. */
@@ -241,17 +276,7 @@ struct loader *loader__new(const struct loader_opts *opts)
 	}
 
 	failed_step = "open";
-	{
-		/*
-		 * Relocate against vmlinux's BTF only: a CO-RE type that vmlinux lacks
-		 * (the pre-5.5 kernfs_node_id shim) otherwise makes libbpf 1.1 list
-		 * kernel-module BTF, which needs CAP_SYS_ADMIN; with this,
-		 * CAP_BPF + CAP_PERFMON are enough.
-		 */
-		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = "/sys/kernel/btf/vmlinux");
-
-		l->skel = rcatrace_bpf__open_opts(&oo);
-	}
+	l->skel = rcatrace_bpf__open();
 	if (!l->skel) {
 		err = -errno;
 		goto fail;

@@ -30,7 +30,7 @@ struct unit_track {
 	uint32_t leak_prev;
 	uint64_t prev_forks; /* for the fork rate between two samples */
 	int64_t prev_ms;
-	int live_mem; /* this sample had a unit_mem entry with pages */
+	uint64_t live_mem_gen; /* the sample that last saw memory for this unit */
 };
 
 struct exe_slot {
@@ -68,6 +68,7 @@ struct unit_table {
 	uint32_t n_units;
 	uint64_t unit_tracks_dropped;
 	uint64_t mem_available_kib;
+	uint64_t gen; /* sample number: marks what this sample saw without sweeping tables */
 };
 
 static void boot_clear(struct fig_boot *b)
@@ -177,8 +178,11 @@ static struct unit_track *unit_track(struct unit_table *t, const char *name, int
 
 void unit_table__begin(struct unit_table *t)
 {
-	for (uint32_t i = 0; i < MAX_UNIT_TRACKS; i++)
-		t->units[i].live_mem = 0;
+	/*
+	 * A new generation instead of clearing every track: the track table is
+	 * large and mostly untouched; sweeping it would make all of it resident.
+	 */
+	t->gen++;
 	boot_clear(&t->live);
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
 }
@@ -314,7 +318,7 @@ void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct 
 	u->mem.rss_file_kib += (uint64_t)pages[RCA_MEM_FILE] * PAGE_KIB;
 	u->mem.rss_shmem_kib += (uint64_t)pages[RCA_MEM_SHMEM] * PAGE_KIB;
 	if (pages[0] + pages[1] + pages[2] > 0 && (tr = unit_track(t, u->name, 1)))
-		tr->live_mem = 1;
+		tr->live_mem_gen = t->gen;
 }
 
 void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
@@ -564,7 +568,7 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 				u->mem.gone = 1;
 			continue;
 		}
-		if (tr->live_mem && live_u) {
+		if (tr->live_mem_gen == t->gen && live_u) {
 			update_memory(t, tr, (struct fig_unit *)live_u, now_ms);
 		} else if (tr->mem.sampled_ms) {
 			/* Its processes are gone: keep the figures of its life, marked gone. */
