@@ -1,18 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Installs what rcatrace needs to build, run and test on Debian 12 (as root).
+# Installs what rcatrace needs on Debian 12 (as root):
+#   install-deps.sh run    to build and run it
+#   install-deps.sh test   to build it and run every test (the default)
 set -eu
+mode=${1:-test}
+case $mode in
+run | test) ;;
+*)
+	echo "usage: install-deps.sh [run|test]" >&2
+	exit 2
+	;;
+esac
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (sudo $0)" >&2
 	exit 1
 fi
-pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc jq util-linux"
-# --metrics-listen: libmicrohttpd. Tests: curl, man and groff for the man page,
-# systemd-analyze (in systemd; a plain package, it does not become init) for the unit.
-pkgs="$pkgs libmicrohttpd-dev curl man-db groff-base systemd"
-# Tests only, for their binaries: promtool and a Prometheus server, node_exporter
-# for the textfile collector. Without recommends (collector scripts and timers).
-servers="prometheus prometheus-node-exporter"
+# Build and run: the compilers, libbpf and bpftool, libelf, zlib (state file
+# CRC), libmicrohttpd (--metrics-listen).
+pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config make gcc"
+servers=
+if [ "$mode" = test ]; then
+	# Tests: cmocka, jq (they read JSON), setpriv/unshare, curl, man and groff for
+	# the man page, systemd-analyze (in systemd; a plain package, it does not
+	# become init) for the unit.
+	pkgs="$pkgs libcmocka-dev jq util-linux curl man-db groff-base systemd"
+	# For their binaries: promtool and a Prometheus server, node_exporter for the
+	# textfile collector. Without recommends (collector scripts and timers).
+	servers="prometheus prometheus-node-exporter"
+fi
 
 missing_of() {
 	for p in "$@"; do
@@ -20,7 +36,8 @@ missing_of() {
 	done
 }
 missing=$(missing_of $pkgs)
-missing_servers=$(missing_of $servers)
+missing_servers=
+[ -n "$servers" ] && missing_servers=$(missing_of $servers)
 if [ -n "$missing$missing_servers" ]; then
 	echo "install-deps: installing$missing$missing_servers"
 	apt-get update -qq

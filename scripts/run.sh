@@ -3,6 +3,6 @@
 # One command: install dependencies, build, and start `rcatrace run` (extra arguments passed on).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh run
 make -s
 exec .output/rcatrace run "$@"

@@ -3,6 +3,6 @@
 # One command: install dependencies, build, run the unit tests and the kernel tests.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh test
 make -s
 make test
