@@ -129,7 +129,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	if (bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), filename) < 0)
 		rec->filename[0] = '\0';
-	bpf_ringbuf_submit(rec, 0);
+	events_submit(rec);
 	return 0;
 }
 
@@ -221,6 +221,6 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	rec->lifetime_ns = lifetime_ns;
 	rec->exe_id = exe_id;
 	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
-	bpf_ringbuf_submit(rec, 0);
+	events_submit(rec);
 	return 0;
 }

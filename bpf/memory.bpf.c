@@ -262,6 +262,7 @@ int BPF_PROG(mark_victim, struct task_struct *task)
 		for (int i = 0; i < RCA_MEM_KINDS; i++)
 			rec->rss_pages[i] = mm_counter(mm, kernel_member(i));
 	oom_memcg(task, rec);
-	bpf_ringbuf_submit(rec, 0);
+	/* The one record worth an immediate wakeup: it goes to disk at once. */
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

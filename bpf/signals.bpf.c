@@ -99,7 +99,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
 		return 0;
 	}
 	__builtin_memcpy(out, rec, sizeof(*out));
-	bpf_ringbuf_submit(out, 0);
+	events_submit(out);
 	return 0;
 }
 

@@ -39,6 +39,8 @@
 /* The task iterator reconciles per-unit memory with the kernel's counters this often. */
 #define MEMORY_SYNC_EVERY_MS 60000
 #define MAX_ACTIVE 1024
+/* Ring-buffer records reach the JSON stream within this. */
+#define POLL_MS 100
 
 static volatile sig_atomic_t stop_requested;
 
@@ -954,7 +956,11 @@ int cmd_run(int argc, char **argv)
 		wait = next_sample - now;
 		if (r.o.duration_ms && start_ms + r.o.duration_ms - now < wait)
 			wait = start_ms + r.o.duration_ms - now;
-		e = loader__poll(r.loader, wait < 0 ? 0 : (int)(wait > 1000 ? 1000 : wait));
+		/*
+		 * The kernel side does not wake us for each record (see
+		 * events_submit()): read what waits every 100 ms at the latest.
+		 */
+		e = loader__poll(r.loader, wait < 0 ? 0 : (int)(wait > POLL_MS ? POLL_MS : wait));
 		if (e < 0) {
 			fprintf(stderr, "rcatrace: reading the ring buffer failed: %s\n", strerror(-e));
 			goto out;

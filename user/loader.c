@@ -282,6 +282,8 @@ struct loader *loader__new(const struct loader_opts *opts)
 		goto fail;
 	}
 	l->skel->rodata->targ_self_tgid = opts->self_tgid;
+	l->skel->rodata->targ_wakeup_bytes =
+		(opts->ringbuf_bytes ? opts->ringbuf_bytes : RCA_DEFAULT_RINGBUF_BYTES) / 4;
 	l->skel->rodata->targ_kill_signals =
 		opts->kill_signals ? opts->kill_signals : LOADER_DEFAULT_KILL_SIGNALS;
 	disable_missing_hooks(l);
@@ -324,11 +326,19 @@ int loader__attached(const struct loader *l)
 
 int loader__poll(struct loader *l, int timeout_ms)
 {
-	int n = ring_buffer__poll(l->rb, timeout_ms);
+	int n = ring_buffer__poll(l->rb, timeout_ms), m;
 
-	if (n == -EINTR)
-		return 0;
-	return n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	/*
+	 * The kernel side submits without waking us (events_submit()), so epoll
+	 * reports the ring only when it fills up: the wait above is mostly a
+	 * sleep. Read whatever is there, every time.
+	 */
+	m = ring_buffer__consume(l->rb);
+	if (m < 0 && m != -EINTR)
+		return m;
+	return (n > 0 ? n : 0) + (m > 0 ? m : 0);
 }
 
 /*
