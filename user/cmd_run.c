@@ -39,8 +39,10 @@
 /* The task iterator reconciles per-unit memory with the kernel's counters this often. */
 #define MEMORY_SYNC_EVERY_MS 60000
 #define MAX_ACTIVE 1024
-/* Ring-buffer records reach the JSON stream within this. */
+/* While records flow they reach the JSON stream within this; when quiet, within an interval. */
 #define POLL_MS 100
+/* With no counter changed, the state file is still rewritten this often (memory figures). */
+#define STATE_IDLE_MS 60000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -72,6 +74,9 @@ struct run_ctx {
 	uint64_t ooms_seen;
 	char boot_id[FIG_BOOT_ID_MAX];
 	double window_s; /* respawn detector window, for messages */
+	uint64_t signature;       /* sum of every counter read this sample */
+	uint64_t saved_signature; /* ... when the state file was last written */
+	int64_t saved_ms;
 	struct metrics *metrics;	/* NULL: neither --metrics-listen nor --textfile */
 	struct metrics_server *server;	/* NULL: no --metrics-listen */
 	int textfile_error;
@@ -310,6 +315,7 @@ static int sample_unit(void *ctx, uint64_t cgroup_id, const struct rca_unit_stat
 	struct run_ctx *r = ctx;
 
 	r->units_in_map++;
+	r->signature += st->forks + st->threads + st->execs + st->exits + st->oom_kills;
 	unit_table__add_unit(r->table, cgroup_id, st, is_retired(r, cgroup_id));
 	if (r->read_controllers && !is_retired(r, cgroup_id) &&
 	    (r->read_controllers == 2 || st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns()))
@@ -349,6 +355,7 @@ static int sample_kill(void *ctx, const struct rca_kill_key *key, uint64_t count
 {
 	struct run_ctx *r = ctx;
 
+	r->signature += count;
 	unit_table__add_kills(r->table, key, count,
 			      is_retired(r, key->target_cgroup_id) || is_retired(r, key->sender_cgroup_id));
 	return 0;
@@ -358,6 +365,7 @@ static int sample_forkfail(void *ctx, const struct rca_forkfail_key *key, uint64
 {
 	struct run_ctx *r = ctx;
 
+	r->signature += count;
 	unit_table__add_forkfail(r->table, key, count, is_retired(r, key->cgroup_id));
 	return 0;
 }
@@ -613,6 +621,7 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire_scan, uint64_t l
 	}
 	r->units_in_map = 0;
 	r->n_active = 0;
+	r->signature = r->ooms_seen + r->n_retire;
 	unit_table__begin(r->table);
 	err = loader__for_each_unit(r->loader, sample_unit, r);
 	if (!err)
@@ -638,12 +647,22 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire_scan, uint64_t l
 	return unit_table__end(r->table, now_ms, report_finding, r);
 }
 
-static void save_state(struct run_ctx *r)
+/*
+ * force: at exit. Otherwise an idle machine is not woken for an fsync every
+ * few seconds: with no counter changed the file is rewritten only every
+ * STATE_IDLE_MS, for the memory figures.
+ */
+static void save_state(struct run_ctx *r, int64_t now, int force)
 {
 	int err;
 
 	if (!r->o.state_path)
 		return;
+	if (!force && !r->state_error && r->signature == r->saved_signature &&
+	    now - r->saved_ms < STATE_IDLE_MS)
+		return;
+	r->saved_signature = r->signature;
+	r->saved_ms = now;
 	err = state_file_save(r->o.state_path, unit_table__state(r->table));
 	if (err && err != r->state_error)
 		fprintf(stderr, "rcatrace: cannot write the state file %s: %s (will retry)\n",
@@ -822,6 +841,7 @@ int cmd_run(int argc, char **argv)
 	char err[256], boot_id[FIG_BOOT_ID_MAX];
 	uint64_t lost[RCA_LOST_KIND_MAX] = { 0 };
 	int64_t start_ms, next_sample, next_save, next_retire, next_controllers, next_memsync, now;
+	int64_t poll_ms = POLL_MS;
 	int ret = 1, e;
 
 	switch (options_parse_run(argc, argv, &r.o, err, sizeof(err))) {
@@ -960,11 +980,14 @@ int cmd_run(int argc, char **argv)
 		 * The kernel side does not wake us for each record (see
 		 * events_submit()): read what waits every 100 ms at the latest.
 		 */
-		e = loader__poll(r.loader, wait < 0 ? 0 : (int)(wait > POLL_MS ? POLL_MS : wait));
+		e = loader__poll(r.loader, wait < 0 ? 0
+						  : (int)(wait > poll_ms ? poll_ms : wait));
 		if (e < 0) {
 			fprintf(stderr, "rcatrace: reading the ring buffer failed: %s\n", strerror(-e));
 			goto out;
 		}
+		/* Quick while records flow, one wakeup per interval when the machine is quiet. */
+		poll_ms = e > 0 ? POLL_MS : 1000;
 		now = clock_now_unix_ms();
 		if (now < next_sample)
 			continue;
@@ -994,7 +1017,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		if (now >= next_save) {
-			save_state(&r);
+			save_state(&r, now, 0);
 			next_save = now + r.o.state_interval_ms;
 		}
 		export_metrics(&r, now, 0);
@@ -1025,7 +1048,7 @@ int cmd_run(int argc, char **argv)
 	loader__poll(r.loader, 0);
 	now = clock_now_unix_ms();
 	if (sample(&r, now, 0, lost) == 0) {
-		save_state(&r);
+		save_state(&r, now, 1);
 		export_metrics(&r, now, 0);
 		if (r.o.json)
 			emit_stats(&r, lost, now);
