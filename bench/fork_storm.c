@@ -8,7 +8,7 @@
 int main(int argc, char **argv)
 {
 	long n = bench_count(argc, argv, 1, "N"), failed = 0;
-	double t0 = bench_now_s();
+	double c0 = bench_cpu_s(), t0 = bench_now_s();
 
 	for (long i = 0; i < n; i++) {
 		int status;
@@ -19,6 +19,6 @@ int main(int argc, char **argv)
 		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 			failed++;
 	}
-	bench_report("fork", n, bench_now_s() - t0, failed);
+	bench_report("fork", n, bench_now_s() - t0, c0, failed);
 	return failed ? 1 : 0;
 }

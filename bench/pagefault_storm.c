@@ -15,7 +15,7 @@
 int main(int argc, char **argv)
 {
 	long rounds = bench_count(argc, argv, 1, "ROUNDS"), failed = 0;
-	double t0 = bench_now_s();
+	double c0 = bench_cpu_s(), t0 = bench_now_s();
 
 	for (long r = 0; r < rounds; r++) {
 		volatile char *p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE,
@@ -30,6 +30,6 @@ int main(int argc, char **argv)
 			p[off] = 1;
 		munmap((void *)p, MAP_BYTES);
 	}
-	bench_report("pagefault", rounds * (long)(MAP_BYTES / PAGE), bench_now_s() - t0, failed);
+	bench_report("pagefault", rounds * (long)(MAP_BYTES / PAGE), bench_now_s() - t0, c0, failed);
 	return failed ? 1 : 0;
 }

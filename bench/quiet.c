@@ -31,14 +31,15 @@ int main(int argc, char **argv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), failed = 0;
 	pthread_t t[256];
-	double t0;
+	double t0, c0;
 
 	if (argc > 2 && strcmp(argv[1], "--sleep") == 0) {
 		long s = bench_count(argc, argv, 2, "--sleep SECONDS");
 
-		t0 = bench_now_s();
+		c0 = bench_cpu_s();
+	t0 = bench_now_s();
 		sleep((unsigned int)s);
-		bench_report("sleep", s, bench_now_s() - t0, 0);
+		bench_report("sleep", s, bench_now_s() - t0, c0, 0);
 		return 0;
 	}
 	rounds = bench_count(argc, argv, 1, "ROUNDS | --sleep SECONDS");
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 		ncpu = 1;
 	if (ncpu > 256)
 		ncpu = 256;
+	c0 = bench_cpu_s();
 	t0 = bench_now_s();
 	for (long i = 0; i < ncpu; i++)
 		if (pthread_create(&t[i], NULL, spin, (void *)i)) {
@@ -54,6 +56,6 @@ int main(int argc, char **argv)
 		}
 	for (long i = 0; i < ncpu; i++)
 		pthread_join(t[i], NULL);
-	bench_report("quiet", rounds * ncpu, bench_now_s() - t0, failed);
+	bench_report("quiet", rounds * ncpu, bench_now_s() - t0, c0, failed);
 	return failed ? 1 : 0;
 }

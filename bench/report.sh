@@ -42,6 +42,14 @@ def cell(w; v): (.ratios | map(select(.workload == w and .variant == v)) | first
   ((.ratios | map(.workload) | unique)[] as $w | (.ratios | map(select(.workload == $w)) | first) as $c |
     "| \($w) | \($c.ops) ops, \($c.untraced_rate_per_s | r(0))/s | \($c.untraced_median_s | r(3)) (\($c.untraced_min_s | r(3))-\($c.untraced_max_s | r(3))) | \($c.untraced_spread_pct | r(1))% | \([$vs[] as $v | cell($w; $v)] | join(" | ")) |"),
   "",
+  "The same rounds in CPU time, which other load on the machine disturbs much less than wall time: (CPU of the workload, its children and the programs that ran in its kernel context + CPU of the tracer process) / CPU of the untraced workload; median of the per-round ratios (min-max).",
+  "",
+  "| workload | untraced CPU s (median) | \($vs | join(" | ")) |",
+  "| --- | --- | \($vs | map("---") | join(" | ")) |",
+  ((.ratios | map(.workload) | unique)[] as $w | (.ratios | map(select(.workload == $w)) | first) as $c |
+    "| \($w) | \($c.untraced_cpu_median_s | r(3)) | \([$vs[] as $v | (.ratios | map(select(.workload == $w and .variant == $v)) | first) as $x
+      | if $x and $x.cpu_ratio_median then "\($x.cpu_ratio_median | r(3)) (\($x.cpu_ratio_min | r(3))-\($x.cpu_ratio_max | r(3)))" else "-" end] | join(" | ")) |"),
+  "",
   "CPU the tracer process itself used during the run (its threads'"'"' schedstat), per operation of the workload, in microseconds (median):",
   "",
   "| workload | \($vs | join(" | ")) |",
@@ -53,11 +61,11 @@ def cell(w; v): (.ratios | map(select(.workload == w and .variant == v)) | first
   "",
   "## Per-event cost (kernel.bpf_stats_enabled=1)",
   "",
-  "ns/run = run_time_ns / run_cnt from `bpftool prog show`, over each workload, beside a bare program on the same hook that only increments a per-CPU array slot (bench/bare.bpf.c; its figure is mostly the cost of bpf_stats itself). All programs ran at once.",
+  "ns/run = run_time_ns / run_cnt from `bpftool prog show`, over each workload, beside a bare program on the same hook that only increments a per-CPU array slot (bench/bare.bpf.c; its figure is mostly the cost of bpf_stats itself). All programs ran at once. A program on a PREEMPT kernel can be preempted while it runs and bpf_stats counts that time too, so a figure from few runs (an exec during the thread storm: the benchmark'"'"'s own bpftool and jq) is noisy; the budget uses the storm made for the hook (spawn for exec, fork for process fork and exit and SIGCHLD, pagefault for rss_stat, thread for clone3).",
   "",
-  "| program | runs | ns/run | bare ns/run | x bare |",
-  "| --- | --- | --- | --- | --- |",
-  (.per_program[] | "| \(.program) | \(.run_cnt) | \(.ns_per_run | r(1)) | \(.bare_ns_per_run | r(1)) | \(.vs_bare | r(2)) |"),
+  "| program | its storm | runs | ns/run | bare ns/run | x bare | all workloads: ns/run | x bare |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  (.per_program[] | "| \(.program) | \(.main_workload) | \(.main_run_cnt) | \(.main_ns_per_run | r(1)) | \(.main_bare_ns_per_run | r(1)) | \(.main_vs_bare | r(2)) | \(.ns_per_run | r(1)) | \(.vs_bare | r(2)) |"),
   "",
   "By workload:",
   "",
@@ -69,7 +77,7 @@ def cell(w; v): (.ratios | map(select(.workload == w and .variant == v)) | first
   "",
   (.memory_event as $e |
    "- BPF run time per rss_stat event: rcatrace \($e.rcatrace_ns_per_run | r(1)) ns, bpftrace (`tracepoint:kmem:rss_stat { @[cgroup] = count(); }`) \($e.bpftrace_ns_per_run | r(1)) ns: bpftrace/rcatrace = \($e.bpftrace_over_rcatrace | r(2)).",
-   "- Whole cost per event from wall time of the page-fault storm ((traced - untraced median) / events, \($e.rss_events_per_page | r(2)) rss_stat events per page): rcatrace \($e.rcatrace_wall_ns_per_event | r(0)) ns, bpftrace \($e.bpftrace_wall_ns_per_event | r(0)) ns. This includes what bpf_stats does not see: the tracepoint dispatch (a classic tracepoint also fills a perf record before the program runs)."),
+   "- Whole cost per event in the page-fault storm (\($e.rss_events_per_page | r(2)) rss_stat events per page), which includes what bpf_stats does not see (the tracepoint dispatch; a classic tracepoint, as bpftrace uses, also fills a perf record before its program runs): from CPU time, rcatrace \($e.rcatrace_cpu_ns_per_event | r(0)) ns, bpftrace \($e.bpftrace_cpu_ns_per_event | r(0)) ns; from wall time, rcatrace \($e.rcatrace_wall_ns_per_event | r(0)) ns, bpftrace \($e.bpftrace_wall_ns_per_event | r(0)) ns (both differences of medians: noisy)."),
   (if (.bpftrace_per_event | length) > 0 then
     "", "bpftrace'"'"'s programs:", "", "| workload | program | runs | ns/run |", "| --- | --- | --- | --- |",
     (.bpftrace_per_event[] | "| \(.workload) | \(.program) | \(.run_cnt) | \(.ns_per_run | r(1)) |")
@@ -86,7 +94,7 @@ def cell(w; v): (.ratios | map(select(.workload == w and .variant == v)) | first
   (.footprint as $f |
    "- RSS (VmRSS): \($f.rss_kib.start | mib) at start; after each workload: \([$f.rss_kib.samples[] | select(.when | startswith("after_")) | "\(.when | ltrimstr("after_")) \(.vmrss_kib | mib)"] | join(", ")).",
    (if ($f.rss_kib.samples | map(select(.when == "soak")) | length) > 0 then
-     "- Soak, \($f.soak.seconds) s of storms (\($f.soak.workload_runs) workload runs; rcatrace used \($f.soak.rcatrace_cpu_pct_of_core | r(2))% of a core; state file \($f.soak.state_file_bytes) bytes): RSS \([$f.rss_kib.samples[] | select(.when == "soak") | "\(.t_s | r(0))s \(.vmrss_kib | mib)"] | join(", ")); growth over the last two thirds \($f.rss_kib.soak_growth_kib) KiB."
+     "- Soak, \($f.soak.seconds) s of storms (\($f.soak.workload_runs) workload runs, \($f.soak.units_stopped_with_sigterm // 0) units started and stopped with SIGTERM; rcatrace used \($f.soak.rcatrace_cpu_pct_of_core | r(2))% of a core; state file \($f.soak.state_file_bytes) bytes): RSS \([$f.rss_kib.samples[] | select(.when == "soak") | "\(.t_s | r(0))s \(.vmrss_kib | mib)"] | join(", ")); growth over the last two thirds \($f.rss_kib.soak_growth_kib) KiB."
     else "- Soak: skipped (quick run)." end),
    "- Peak (VmHWM): \($f.rss_kib.peak_hwm | mib). Steady: \($f.rss_kib.steady | mib).",
    "- Kernel memory of its maps (sum of bytes_memlock): \($f.maps.memlock_bytes / 1048576 | r(2)) MiB:",

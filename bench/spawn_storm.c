@@ -13,7 +13,7 @@ int main(int argc, char **argv)
 	const char *usage = "N PROGRAM";
 	long n = bench_count(argc, argv, 1, usage), failed = 0;
 	char *child_argv[2];
-	double t0;
+	double t0, c0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s %s\n", argv[0], usage);
@@ -21,6 +21,7 @@ int main(int argc, char **argv)
 	}
 	child_argv[0] = argv[2];
 	child_argv[1] = NULL;
+	c0 = bench_cpu_s();
 	t0 = bench_now_s();
 	for (long i = 0; i < n; i++) {
 		int status;
@@ -34,6 +35,6 @@ int main(int argc, char **argv)
 		    WEXITSTATUS(status) != 0)
 			failed++;
 	}
-	bench_report("spawn", n, bench_now_s() - t0, failed);
+	bench_report("spawn", n, bench_now_s() - t0, c0, failed);
 	return failed ? 1 : 0;
 }

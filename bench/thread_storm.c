@@ -12,7 +12,7 @@ static void *nothing(void *arg)
 int main(int argc, char **argv)
 {
 	long n = bench_count(argc, argv, 1, "N"), failed = 0;
-	double t0 = bench_now_s();
+	double c0 = bench_cpu_s(), t0 = bench_now_s();
 
 	for (long i = 0; i < n; i++) {
 		pthread_t t;
@@ -20,6 +20,6 @@ int main(int argc, char **argv)
 		if (pthread_create(&t, NULL, nothing, NULL) || pthread_join(t, NULL))
 			failed++;
 	}
-	bench_report("thread", n, bench_now_s() - t0, failed);
+	bench_report("thread", n, bench_now_s() - t0, c0, failed);
 	return failed ? 1 : 0;
 }

@@ -29,6 +29,8 @@ for wl in spawn fork thread pagefault quiet; do
 	assert_eq "$wl untraced runs" 1 "$(jq --arg w "$wl" '[.runs[] | select(.workload == $w and .variant == "untraced")] | length' "$json")"
 	assert_eq "$wl ratio under rcatrace" true \
 		"$(jq --arg w "$wl" '[.ratios[] | select(.workload == $w and .variant == "rcatrace") | .ratio_median | numbers] | length == 1' "$json")"
+	assert_eq "$wl CPU ratio under rcatrace" true \
+		"$(jq --arg w "$wl" '[.ratios[] | select(.workload == $w and .variant == "rcatrace") | .cpu_ratio_median | numbers] | length == 1' "$json")"
 	assert_eq "$wl failed operations" 0 "$(jq --arg w "$wl" '[.runs[] | select(.workload == $w) | .failed] | add' "$json")"
 done
 # ns/run of each rcatrace lifecycle program beside the bare counter on its hook.
@@ -50,7 +52,7 @@ for rb in default 4096; do
 	assert_eq "drop counters shown ($rb ring buffer)" true "$(jq "$sel | .lost | has(\"ringbuf_exec\") and has(\"ringbuf_exit\")" "$json")"
 done
 assert_eq "budgets listed" true "$(jq '[.budgets[] | select(has("budget") and has("figure") and has("met"))] | length >= 10' "$json")"
-assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","failed","tracer_cpu_ms"' "$(head -1 "$res/runs.csv")"
+assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","cpu_s","failed","tracer_cpu_ms"' "$(head -1 "$res/runs.csv")"
 assert_eq "runs.csv rows" "$(jq '.runs | length' "$json")" "$(($(wc -l < "$res/runs.csv") - 1))"
 assert_eq "RESULTS.md budget table" 1 "$(grep -c '^| budget | figure | limit |' "$res/RESULTS.md")"
 assert_eq "test cgroup removed" no "$([ -d /sys/fs/cgroup/unified/bench-spawn.service ] && echo yes || echo no)"
