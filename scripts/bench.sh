@@ -395,12 +395,13 @@ jq -cn --argjson cpu_ns "$((c1 - c0))" --argjson wall_us "$((t1 - t0))" --arg lo
 stop_tracer
 
 # ---- phase 4: loss at the highest spawn rate -----------------------------------
-loss_run() { # RINGBUF_BYTES|default
-	local rb=$1 args=(--json) cg=$CG2/$UNIT p1 p2 t0 t1 out
+loss_run() { # RINGBUF_BYTES|default [stalled]: with "stalled" the reader is stopped while spawning
+	local rb=$1 reader=${2:-running} args=(--json) cg=$CG2/$UNIT p1 p2 t0 t1 out
 	[ "$rb" = default ] || args+=(--ringbuf-size "$rb")
-	STATE=$W/state-loss-$rb # a fresh state: the summary must hold this run's counts only
+	STATE=$W/state-loss-$rb-$reader # a fresh state: the summary must hold this run's counts only
 	rm -f "$STATE"
 	start_tracer rcatrace "${args[@]}" || die "rcatrace did not start: $(cat "$W/tracer.err")"
+	[ "$reader" = stalled ] && kill -STOP "$TR_PID"
 	t0=${EPOCHREALTIME/./}
 	for i in 1 2; do
 		bash -c 'echo $$ > "$1/cgroup.procs" && exec "$2" "$3" "$4"' _ "$cg" "$BIN/spawn_storm" \
@@ -409,16 +410,17 @@ loss_run() { # RINGBUF_BYTES|default
 	done
 	wait "$p1" "$p2"
 	t1=${EPOCHREALTIME/./}
+	[ "$reader" = stalled ] && kill -CONT "$TR_PID"
 	sleep 1.5 # the last records and one sample
 	stop_tracer
 	STATE=$W/state
 	out=$W/tracer.out
-	jq -cn --arg rb "$rb" --argjson n "$N_LOSS" --argjson wall_us "$((t1 - t0))" \
+	jq -cn --arg rb "$rb" --arg reader "$reader" --argjson n "$N_LOSS" --argjson wall_us "$((t1 - t0))" \
 		--slurpfile s1 "$W/spawner1.out" --slurpfile s2 "$W/spawner2.out" \
 		--slurpfile recs <(jq -c --arg u "$UNIT" 'select(.unit == $u and (.type == "exec" or .type == "exit")) | .type' "$out") \
 		--slurpfile summ <(jq -c --arg u "$UNIT" 'select(.type == "summary") | .units[] | select(.unit == $u)' "$out") \
 		--slurpfile stats <(jq -c 'select(.type == "stats") | .lost' "$out") \
-		'{ringbuf_bytes: $rb, spawners: 2, spawns_each: $n,
+		'{ringbuf_bytes: $rb, reader: $reader, spawners: 2, spawns_each: $n,
 		  expected_starts: (2 * $n + 2), expected_exits: (2 * $n + 2),
 		  spawn_failed: ($s1[0].failed + $s2[0].failed),
 		  seconds: ($wall_us / 1e6), spawns_per_s: (2 * $n / ($wall_us / 1e6)),
@@ -426,7 +428,7 @@ loss_run() { # RINGBUF_BYTES|default
 		  exec_records: ([$recs[] | select(. == "exec")] | length),
 		  exit_records: ([$recs[] | select(. == "exit")] | length),
 		  lost: ($stats | last // {})}' >> "$W/loss.jsonl"
-	log "  ringbuf $rb: $(tail -1 "$W/loss.jsonl")"
+	log "  ringbuf $rb, reader $reader: $(tail -1 "$W/loss.jsonl")"
 }
 if [ -d "$CG2/$UNIT" ] && [ -n "$(cat "$CG2/$UNIT/cgroup.procs" 2> /dev/null)" ]; then
 	die "$CG2/$UNIT exists and has processes: is another benchmark running?"
@@ -435,6 +437,7 @@ mkdir -p "$CG2/$UNIT" || die "cannot create the cgroup $CG2/$UNIT"
 log "loss: two spawners of $N_LOSS spawns each in $UNIT"
 loss_run default
 loss_run 4096
+loss_run 4096 stalled
 rmdir "$CG2/$UNIT" 2> /dev/null
 
 # ---- phase 5: soak -------------------------------------------------------------
@@ -599,7 +602,8 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
 | ($maps[0] | map(.bytes_memlock // 0) | add) as $memlock
 | ($attach[0] | map(.attach_s)) as $att
 | ($loss | map(select(.ringbuf_bytes == "default")) | first // null) as $l0
-| ($loss | map(select(.ringbuf_bytes != "default")) | first // null) as $l1
+| ($loss | map(select(.ringbuf_bytes != "default" and .reader == "running")) | first // null) as $l1
+| ($loss | map(select(.reader == "stalled")) | first // null) as $l2
 | def budget(name; figure; limit; met): {budget: name, figure: figure, limit: limit, met: met};
   [ ($ratios | map(select(.variant == "rcatrace"))[] |
       budget("\(.workload): traced/untraced time"; "\(.ratio_median) (\(.ratio_min)-\(.ratio_max)); untraced runs spread \(.untraced_spread_pct)%"; "<= 1.01"; .ratio_median <= 1.01),
@@ -617,6 +621,11 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
       "starts \($l1.starts)/\($l1.expected_starts), exits \($l1.exits)/\($l1.expected_exits), drops reported: exec \($l1.lost.ringbuf_exec // "?") exit \($l1.lost.ringbuf_exit // "?")";
       "exact, drops shown";
       ($l1.starts == $l1.expected_starts and $l1.exits == $l1.expected_exits and ($l1.lost | has("ringbuf_exec")))) else empty end),
+    (if $l2 then budget("counts with a \($l2.ringbuf_bytes)-byte ring buffer and the reader stopped (SIGSTOP) while spawning";
+      "starts \($l2.starts)/\($l2.expected_starts), exits \($l2.exits)/\($l2.expected_exits), drops reported: exec \($l2.lost.ringbuf_exec // "?") exit \($l2.lost.ringbuf_exit // "?"), records \($l2.exec_records) exec + \($l2.exit_records) exit";
+      "exact, drops > 0 shown";
+      ($l2.starts == $l2.expected_starts and $l2.exits == $l2.expected_exits and ($l2.lost.ringbuf_exec // 0) > 0
+       and $l2.exec_records + $l2.lost.ringbuf_exec >= $l2.expected_starts)) else empty end),
     budget("rss_stat: ns/run vs bpftrace per-cgroup count";
       (if $mem_event.bpftrace_over_rcatrace then "\($mem_event.rcatrace_ns_per_run) vs \($mem_event.bpftrace_ns_per_run) ns: \($mem_event.bpftrace_over_rcatrace)x cheaper" else "bpftrace did not run" end);
       ">= 10x cheaper"; (if $mem_event.bpftrace_over_rcatrace then $mem_event.bpftrace_over_rcatrace >= 10 else null end)),

@@ -44,13 +44,20 @@ assert_eq "footprint figures" true "$(jq '.footprint | (.rss_kib.start > 0) and 
 	and (.maps.memlock_bytes > 0) and (.idle.cpu_ns >= 0) and (.attach_s.max > 0)' "$json")"
 assert_eq "kernel.bpf_stats_enabled restored" "$stats_before" "$(sysctl -n kernel.bpf_stats_enabled)"
 # Loss: exact counts from the maps, whatever the ring buffer did.
-assert_eq "loss runs" '["4096","default"]' "$(jq -c '[.loss[].ringbuf_bytes] | sort' "$json")"
-for rb in default 4096; do
-	sel=".loss[] | select(.ringbuf_bytes == \"$rb\")"
-	assert_eq "starts ($rb ring buffer)" "$(jq "$sel | .expected_starts" "$json")" "$(jq "$sel | .starts" "$json")"
-	assert_eq "exits ($rb ring buffer)" "$(jq "$sel | .expected_exits" "$json")" "$(jq "$sel | .exits" "$json")"
-	assert_eq "drop counters shown ($rb ring buffer)" true "$(jq "$sel | .lost | has(\"ringbuf_exec\") and has(\"ringbuf_exit\")" "$json")"
+assert_eq "loss runs" '["4096/running","4096/stalled","default/running"]' \
+	"$(jq -c '[.loss[] | "\(.ringbuf_bytes)/\(.reader)"] | sort' "$json")"
+for run in default/running 4096/running 4096/stalled; do
+	rb=${run%/*}
+	sel=".loss[] | select(.ringbuf_bytes == \"$rb\" and .reader == \"${run#*/}\")"
+	assert_eq "starts ($run)" "$(jq "$sel | .expected_starts" "$json")" "$(jq "$sel | .starts" "$json")"
+	assert_eq "exits ($run)" "$(jq "$sel | .expected_exits" "$json")" "$(jq "$sel | .exits" "$json")"
+	assert_eq "drop counters shown ($run)" true "$(jq "$sel | .lost | has(\"ringbuf_exec\") and has(\"ringbuf_exit\")" "$json")"
 done
+# A stopped reader and a 4096-byte ring: records are lost, and every loss is counted.
+sel='.loss[] | select(.reader == "stalled")'
+assert_eq "drops counted with the reader stopped" true "$(jq "$sel | .lost.ringbuf_exec > 0" "$json")"
+assert_eq "exec records + exec drops cover every start" true \
+	"$(jq "$sel | .exec_records + .lost.ringbuf_exec >= .expected_starts" "$json")"
 assert_eq "budgets listed" true "$(jq '[.budgets[] | select(has("budget") and has("figure") and has("met"))] | length >= 10' "$json")"
 assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","cpu_s","failed","tracer_cpu_ms"' "$(head -1 "$res/runs.csv")"
 assert_eq "runs.csv rows" "$(jq '.runs | length' "$json")" "$(($(wc -l < "$res/runs.csv") - 1))"
