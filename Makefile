@@ -30,7 +30,7 @@ MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicr
 LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm $(MHD_LIBS) -lpthread
 
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
-PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock \
+PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock crash_storm \
 		figures state_file respawn_detector report unit_table memory_growth fork_storm \
 		cgroup_controllers cli_error metrics
 # Modules that drive the kernel or the terminal.

@@ -23,6 +23,38 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return b < RCA_LIFETIME_BUCKETS ? b : RCA_LIFETIME_BUCKETS - 1;
 }
 
+/*
+ * A process entered unit_key from outside it: remember when, so the exec that
+ * follows (or its exit, if it never execs) counts one start.
+ */
+static __always_inline void mark_start(struct rca_proc *p, struct rca_unit_stats *st, __u64 now)
+{
+	p->unit_key = st->unit_key;
+	p->start_ns = now;
+	p->flags = RCA_PROC_START_PENDING;
+	__sync_fetch_and_add(&st->starts, 1);
+	st->last_ns = now;
+}
+
+/* Counts a start of (unit, executable) and the gap since the previous one. */
+static __always_inline void ledger_count_start(struct rca_ledger *l, __u64 start_ns)
+{
+	__u64 prev;
+
+	__sync_fetch_and_add(&l->starts, 1);
+	/* xchg keeps the gap exact when two CPUs start the same executable at once. */
+	prev = __sync_lock_test_and_set(&l->last_start_ns, start_ns);
+	if (!prev) {
+		l->first_start_ns = start_ns;
+	} else if (start_ns > prev) {
+		__u64 gap = start_ns - prev, gap_ms = gap / 1000000;
+
+		__sync_fetch_and_add(&l->gaps, 1);
+		__sync_fetch_and_add(&l->gap_sum_ns, gap);
+		__sync_fetch_and_add(&l->gap_sumsq_ms2, gap_ms * gap_ms);
+	}
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -34,6 +66,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	__u64 cgroup_id = task_cgroup_id(child);
 	struct rca_unit_stats *st;
 	struct rca_proc *pp;
+	struct rca_proc p = {};
 
 	if (targ_self_tgid && parent_tgid == targ_self_tgid)
 		return 0;
@@ -49,15 +82,62 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 		__sync_fetch_and_add(&st->forks, 1);
 		st->last_ns = now;
 	}
-	/* A forked child runs its parent's executable until it execs. */
-	{
-		struct rca_proc p = { .mm = (__u64)BPF_CORE_READ(child, mm) };
+	/* A forked child runs its parent's executable, in its parent's unit, until it execs. */
+	p.mm = (__u64)BPF_CORE_READ(child, mm);
+	pp = bpf_map_lookup_elem(&procs, &parent_tgid);
+	p.exe_id = pp ? pp->exe_id : file_exe_id(BPF_CORE_READ(parent, mm, exe_file));
+	if (st) {
+		p.unit_key = st->unit_key;
+		/* Forked straight into another unit (clone3 with CLONE_INTO_CGROUP): a start. */
+		if (cgroup_id != task_cgroup_id(parent)) {
+			struct rca_unit_stats *pst =
+				unit_stats_get(parent, task_cgroup_id(parent), now);
 
-		pp = bpf_map_lookup_elem(&procs, &parent_tgid);
-		p.exe_id = pp ? pp->exe_id : file_exe_id(BPF_CORE_READ(parent, mm, exe_file));
-		if (bpf_map_update_elem(&procs, &child_tgid, &p, BPF_ANY))
-			count_lost(RCA_LOST_PROCS_FULL);
+			if (pst && pst->unit_key != st->unit_key)
+				mark_start(&p, st, now);
+		}
 	}
+	if (bpf_map_update_elem(&procs, &child_tgid, &p, BPF_ANY))
+		count_lost(RCA_LOST_PROCS_FULL);
+	return 0;
+}
+
+/*
+ * A process moved to another cgroup: systemd's and runc's children move
+ * themselves into their unit before exec; that is how a unit starts. Fires
+ * for every hierarchy (v1 ones too on a hybrid host): only the default one
+ * counts. It also fires when the task was in dst_cgrp already.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_task, struct cgroup *dst_cgrp, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct rca_unit_stats *st;
+	struct rca_proc fresh = {}, *p;
+
+	if (targ_self_tgid && tgid == targ_self_tgid)
+		return 0;
+	if (BPF_CORE_READ(task, cgroups, dfl_cgrp) != dst_cgrp)
+		return 0; /* a v1 hierarchy */
+	if (!threadgroup && BPF_CORE_READ(task, pid) != tgid)
+		return 0; /* one thread of a threaded cgroup */
+	st = unit_stats_get(task, BPF_CORE_READ(dst_cgrp, kn, id), now);
+	if (!st)
+		return 0;
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p) {
+		/* Older than rcatrace and never seen: it enters from somewhere unknown. */
+		fresh.exe_id = file_exe_id(BPF_CORE_READ(task, mm, exe_file));
+		fresh.mm = (__u64)BPF_CORE_READ(task, mm);
+		p = map_get_or_init(&procs, &tgid, &fresh, RCA_LOST_PROCS_FULL);
+		if (!p)
+			return 0;
+	} else if (p->unit_key == st->unit_key) {
+		return 0; /* within its unit (a sub-cgroup), or no move at all */
+	}
+	mark_start(p, st, now);
 	return 0;
 }
 
@@ -68,12 +148,12 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u64 cgroup_id = task_cgroup_id(task);
 	const char *filename = BPF_CORE_READ(bprm, filename);
-	struct rca_ledger_key lk = { .cgroup_id = cgroup_id };
-	struct rca_proc proc = {};
+	struct rca_ledger_key lk = {};
+	struct rca_proc fresh = {}, *p;
 	struct rca_exec_record *rec;
 	struct rca_unit_stats *st;
-	struct rca_ledger *l;
-	__u64 prev;
+	struct rca_ledger *l = NULL;
+	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
 
 	if (targ_self_tgid && tgid == targ_self_tgid)
 		return 0;
@@ -83,36 +163,33 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	if (st) {
 		__sync_fetch_and_add(&st->execs, 1);
 		st->last_ns = now;
+		lk.unit_key = st->unit_key;
+		l = ledger_get(&lk, filename, NULL);
 	}
 
-	l = ledger_get(&lk, filename);
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p) {
+		/* exec dropped the old address space (exec_mmap's mmput): release it. */
+		if (p->mm && p->mm != mm)
+			mm_release_unused(task, p->mm);
+	} else {
+		fresh.unit_key = lk.unit_key;
+		p = map_get_or_init(&procs, &tgid, &fresh, RCA_LOST_PROCS_FULL);
+	}
+	if (p) {
+		p->exe_id = lk.exe_id;
+		p->mm = mm;
+	}
 	if (l) {
-		__sync_fetch_and_add(&l->starts, 1);
-		/* xchg keeps the gap exact when two CPUs start the same executable at once. */
-		prev = __sync_lock_test_and_set(&l->last_start_ns, now);
-		if (!prev) {
-			l->first_start_ns = now;
-		} else if (now > prev) {
-			__u64 gap = now - prev, gap_ms = gap / 1000000;
-
-			__sync_fetch_and_add(&l->gaps, 1);
-			__sync_fetch_and_add(&l->gap_sum_ns, gap);
-			__sync_fetch_and_add(&l->gap_sumsq_ms2, gap_ms * gap_ms);
+		__sync_fetch_and_add(&l->execs, 1);
+		l->cgroup_id = cgroup_id;
+		/* The first exec after entering the unit: this executable is what started. */
+		if (p && (p->flags & RCA_PROC_START_PENDING)) {
+			ledger_count_start(l, p->start_ns);
+			p->flags = RCA_PROC_STARTED;
+			p->start_exe_id = lk.exe_id;
 		}
 	}
-
-	proc.exe_id = lk.exe_id;
-	proc.exec_ns = now;
-	proc.mm = (__u64)BPF_CORE_READ(task, mm);
-	{
-		/* exec dropped the old address space (exec_mmap's mmput): release it. */
-		struct rca_proc *old = bpf_map_lookup_elem(&procs, &tgid);
-
-		if (old && old->mm && old->mm != proc.mm)
-			mm_release_unused(task, old->mm);
-	}
-	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
-		count_lost(RCA_LOST_PROCS_FULL);
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -133,14 +210,36 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	return 0;
 }
 
-static __always_inline void count_exit_status(__u64 cgroup_id, __u64 exe_id, __u32 kind,
-					      __u32 value)
+/* Counts how a process of (unit, executable) ended, and who its parent was. */
+static __always_inline void count_exit_status(struct task_struct *task, __u64 unit_key,
+					      __u64 exe_id, __u32 kind, __u32 value, __u64 now)
 {
 	struct rca_status_key key = {
-		.cgroup_id = cgroup_id, .exe_id = exe_id, .kind = kind, .value = value
+		.unit_key = unit_key, .exe_id = exe_id, .kind = kind, .value = value
 	};
+	struct rca_status zero = {}, *s;
+	struct task_struct *parent;
 
-	count_in(&exit_status, &key, RCA_LOST_STATUS_FULL);
+	s = map_get_or_init(&exit_status, &key, &zero, RCA_LOST_STATUS_FULL);
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->count, 1);
+	s->last_ns = now;
+	s->cgroup_id = task_cgroup_id(task);
+	parent = BPF_CORE_READ(task, real_parent);
+	s->last_ppid = BPF_CORE_READ(parent, tgid);
+	BPF_CORE_READ_STR_INTO(&s->comm, task, comm);
+	BPF_CORE_READ_STR_INTO(&s->parent_comm, parent, comm);
+}
+
+/* exe_id for a start that never exec'd: its comm, hashed. */
+static __always_inline __u64 comm_exe_id(const char comm[RCA_COMM_LEN])
+{
+	__u64 h = FNV64_BASIS;
+
+	for (int i = 0; i < RCA_COMM_LEN && comm[i]; i++)
+		h = (h ^ (unsigned char)comm[i]) * FNV64_PRIME;
+	return h | RCA_EXE_ID_COMM;
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -148,13 +247,15 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u64 now = bpf_ktime_get_boot_ns();
-	__u64 cgroup_id, exe_id = 0, lifetime_ns;
+	__u64 cgroup_id, exe_id = 0, lifetime_ns, unit_key = 0;
 	__u32 code, signal, failed;
 	struct rca_exit_record *rec;
 	struct rca_unit_stats *st;
 	struct rca_ledger_key lk;
 	struct rca_ledger *l;
 	struct rca_proc *proc;
+	char comm[RCA_COMM_LEN] = {};
+	const char *name_src;
 
 	/*
 	 * A process ends when its last thread does. signal->live is decremented
@@ -171,13 +272,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	signal = code & 0x7f;
 	failed = signal || ((code >> 8) & 0xff);
 	lifetime_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, group_leader, start_time);
-
-	proc = bpf_map_lookup_elem(&procs, &tgid);
-	if (proc) {
-		exe_id = proc->exe_id;
-		mm_release_unused(task, proc->mm);
-		bpf_map_delete_elem(&procs, &tgid);
-	}
+	BPF_CORE_READ_STR_INTO(&comm, task, comm);
+	/* A ledger entry made here, for a process never seen to exec, is named after its file. */
+	name_src = (const char *)BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
 
 	st = unit_stats_get(task, cgroup_id, now);
 	if (st) {
@@ -185,11 +282,42 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		if (failed)
 			__sync_fetch_and_add(&st->exits_failed, 1);
 		st->last_ns = now;
+		unit_key = st->unit_key;
 	}
 
-	lk.cgroup_id = cgroup_id;
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (proc) {
+		exe_id = proc->exe_id;
+		mm_release_unused(task, proc->mm);
+		if (proc->flags & RCA_PROC_START_PENDING) {
+			/* It entered its unit and died before exec (systemd's 208/STDIN). */
+			exe_id = comm_exe_id(comm);
+			lk.unit_key = unit_key;
+			lk.exe_id = exe_id;
+			l = ledger_get(&lk, NULL, comm);
+			if (l)
+				ledger_count_start(l, proc->start_ns);
+			proc->flags = RCA_PROC_STARTED;
+			proc->start_exe_id = exe_id;
+			name_src = comm;
+		}
+		if (proc->flags & RCA_PROC_STARTED) {
+			lk.unit_key = unit_key;
+			lk.exe_id = proc->start_exe_id;
+			l = ledger_get(&lk, NULL, name_src);
+			if (l) {
+				__sync_fetch_and_add(&l->start_exits, 1);
+				if (failed)
+					__sync_fetch_and_add(&l->start_exits_failed, 1);
+				__sync_fetch_and_add(&l->start_lifetime_sum_us, lifetime_ns / 1000);
+			}
+		}
+		bpf_map_delete_elem(&procs, &tgid);
+	}
+
+	lk.unit_key = unit_key;
 	lk.exe_id = exe_id;
-	l = ledger_get(&lk, NULL);
+	l = ledger_get(&lk, NULL, name_src);
 	if (l) {
 		__u32 b = log2_bucket(lifetime_ns / 1000);
 
@@ -200,12 +328,13 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		if (b < RCA_LIFETIME_BUCKETS)
 			__sync_fetch_and_add(&l->lifetime_hist[b], 1);
 		l->last_exit_ns = now;
+		l->cgroup_id = cgroup_id;
 	}
 
 	if (signal)
-		count_exit_status(cgroup_id, exe_id, RCA_STATUS_SIGNAL, signal);
+		count_exit_status(task, unit_key, exe_id, RCA_STATUS_SIGNAL, signal, now);
 	else
-		count_exit_status(cgroup_id, exe_id, RCA_STATUS_CODE, (code >> 8) & 0xff);
+		count_exit_status(task, unit_key, exe_id, RCA_STATUS_CODE, (code >> 8) & 0xff, now);
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -220,7 +349,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	rec->time_ns = now;
 	rec->lifetime_ns = lifetime_ns;
 	rec->exe_id = exe_id;
-	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	__builtin_memcpy(rec->comm, comm, sizeof(rec->comm));
 	events_submit(rec);
 	return 0;
 }

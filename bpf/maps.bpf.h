@@ -14,7 +14,6 @@
 #include "rcatrace.h"
 #include "task.bpf.h"
 
-#define EEXIST 17 /* errno values are not in vmlinux.h */
 
 /* Our own pid, so the loader's own activity is not counted (0: count everything). */
 const volatile __u32 targ_self_tgid __weak = 0;
@@ -44,7 +43,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RCA_DEFAULT_MAX_EXIT_STATUS);
 	__type(key, struct rca_status_key);
-	__type(value, __u64);
+	__type(value, struct rca_status);
 } exit_status __weak SEC(".maps");
 
 struct {
@@ -83,6 +82,13 @@ struct {
 	__type(value, struct rca_ledger);
 } ledger_scratch __weak SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kn_name_buf);
+} name_scratch __weak SEC(".maps");
+
 static __always_inline void count_lost(__u32 kind)
 {
 	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
@@ -106,49 +112,68 @@ static __always_inline void events_submit(void *rec)
 							     : BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * The entry for key, created from init when missing. Another CPU may create
+ * it first (BPF_NOEXIST fails): its entry is used. NULL only when the map is
+ * full, counted as lost_kind.
+ */
+static __always_inline void *map_get_or_init(void *map, const void *key, const void *init,
+					     __u32 lost_kind)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		count_lost(lost_kind);
+	return v;
+}
+
 /* Adds one to a u64 counter map entry, creating it; a full map is counted as lost_kind. */
 static __always_inline void count_in(void *map, const void *key, __u32 lost_kind)
 {
-	__u64 one = 1, *n = bpf_map_lookup_elem(map, key);
+	__u64 zero = 0, *n = map_get_or_init(map, key, &zero, lost_kind);
 
-	if (n) {
+	if (n)
 		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST)) {
-		/* Lost the race to another CPU: add to its entry instead. */
-		n = bpf_map_lookup_elem(map, key);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-		else
-			count_lost(lost_kind);
-	}
 }
 
-/* The unit's counters, created (named from the kernel) at first sight. */
+/* The counters of a task's cgroup, created (named and keyed from the kernel) at first sight. */
 static __always_inline struct rca_unit_stats *unit_stats_get(struct task_struct *task, __u64 cgroup_id, __u64 now)
 {
 	struct rca_unit_stats *st = bpf_map_lookup_elem(&unit_stats, &cgroup_id);
-	struct rca_unit_stats fresh = {};
-	long err;
+	struct kernfs_node *kn;
+	struct kn_name_buf *buf;
+	__u32 zero = 0;
 
 	if (st)
 		return st;
-	fresh.first_ns = now;
-	task_cgroup_name(task, fresh.name, sizeof(fresh.name));
-	err = bpf_map_update_elem(&unit_stats, &cgroup_id, &fresh, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(RCA_LOST_UNITS_FULL);
+	buf = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!buf)
 		return NULL;
+	{
+		struct rca_unit_stats fresh = { .first_ns = now };
+
+		kn = task_cgroup_kn(task);
+		fresh.unit_key = kn_unit_key(kn, buf);
+		fresh.parent_id = BPF_CORE_READ(kn_parent(kn), id);
+		task_cgroup_name(task, fresh.name, sizeof(fresh.name));
+		return map_get_or_init(&unit_stats, &cgroup_id, &fresh, RCA_LOST_UNITS_FULL);
 	}
-	return bpf_map_lookup_elem(&unit_stats, &cgroup_id);
 }
 
-static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key *key, const char *filename)
+/*
+ * The ledger entry of (unit, executable). A new one takes its name from
+ * filename (the exec's), else from name_src (a kernel string: the file's
+ * own name, or a comm).
+ */
+static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key *key,
+						     const char *filename, const char *name_src)
 {
 	struct rca_ledger *l = bpf_map_lookup_elem(&respawn_ledger, key);
 	__u32 zero = 0;
-	long err;
 
 	if (l)
 		return l;
@@ -158,31 +183,19 @@ static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key
 	__builtin_memset(l, 0, sizeof(*l));
 	if (filename)
 		bpf_probe_read_kernel_str(l->path, sizeof(l->path), filename);
-	err = bpf_map_update_elem(&respawn_ledger, key, l, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(RCA_LOST_LEDGER_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&respawn_ledger, key);
+	else if (name_src)
+		bpf_probe_read_kernel_str(l->path, sizeof(l->path), name_src);
+	return map_get_or_init(&respawn_ledger, key, l, RCA_LOST_LEDGER_FULL);
 }
 
 /* Adds pages to a unit's resident memory, creating its entry at first sight. */
 static __always_inline void unit_mem_add(__u64 cgroup_id, const __s64 delta[RCA_MEM_KINDS])
 {
-	struct rca_unit_mem *um = bpf_map_lookup_elem(&unit_mem, &cgroup_id);
+	struct rca_unit_mem fresh = {};
+	struct rca_unit_mem *um = map_get_or_init(&unit_mem, &cgroup_id, &fresh, RCA_LOST_UNITS_FULL);
 
-	if (!um) {
-		struct rca_unit_mem fresh = {};
-
-		if (bpf_map_update_elem(&unit_mem, &cgroup_id, &fresh, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&unit_mem, &cgroup_id)) {
-			count_lost(RCA_LOST_UNITS_FULL);
-			return;
-		}
-		um = bpf_map_lookup_elem(&unit_mem, &cgroup_id);
-		if (!um)
-			return;
-	}
+	if (!um)
+		return;
 	for (int i = 0; i < RCA_MEM_KINDS; i++)
 		if (delta[i])
 			__sync_fetch_and_add(&um->pages[i], delta[i]);

@@ -175,6 +175,12 @@ int iter_task(struct bpf_iter__task *ctx)
 		if (!bpf_map_lookup_elem(&procs, &tgid)) {
 			struct rca_proc p = { .exe_id = file_exe_id(BPF_CORE_READ(mm, exe_file)),
 					      .mm = (__u64)mm };
+			/* Its unit, so that a later move to another unit counts as a start. */
+			struct rca_unit_stats *st = unit_stats_get(task, task_cgroup_id(task),
+								   bpf_ktime_get_boot_ns());
+
+			if (st)
+				p.unit_key = st->unit_key;
 
 			if (bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST) &&
 			    !bpf_map_lookup_elem(&procs, &tgid))

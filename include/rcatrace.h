@@ -32,6 +32,9 @@
 /* Ancestors of a signal's sender walked at kill time. */
 #define RCA_LINEAGE_DEPTH 6
 
+/* cgroup levels walked to find a cgroup's unit (the deepest *.service or *.scope). */
+#define RCA_CGROUP_WALK_DEPTH 16
+
 /* Resident memory kinds, as rss_stat reports them. */
 enum rca_mem_kind {
 	RCA_MEM_ANON = 0,
@@ -76,8 +79,13 @@ enum rca_status_kind {
 	RCA_STATUS_SIGNAL = 2, /* killed by a signal (value: signal number) */
 };
 
-/* unit_stats: exact per-unit counters, key = cgroup v2 id. */
+/*
+ * unit_stats: exact per-cgroup counters, key = cgroup v2 id. A unit may span
+ * several cgroups (its sub-cgroups, and a new cgroup at every restart under
+ * systemd); unit_key is the same for all of them.
+ */
 struct rca_unit_stats {
+	__u64 starts;      /* processes that entered the unit from outside it */
 	__u64 forks;       /* new processes (thread groups) created in the unit */
 	__u64 threads;     /* new threads (not processes) created in the unit */
 	__u64 execs;       /* successful execs */
@@ -86,19 +94,39 @@ struct rca_unit_stats {
 	__u64 oom_kills;   /* processes the OOM killer chose in this unit */
 	__u64 first_ns;    /* CLOCK_BOOTTIME of the first event seen */
 	__u64 last_ns;     /* CLOCK_BOOTTIME of the latest event */
+	/*
+	 * Hash of the unit's cgroup path (its deepest .service or .scope level,
+	 * else the cgroup itself): stable across the cgroups a unit is given.
+	 */
+	__u64 unit_key;
+	__u64 parent_id;   /* the parent cgroup's id, to name this one once it is gone */
 	char name[RCA_CGROUP_NAME_LEN]; /* kernfs leaf name at first sight */
 };
 
-/* respawn_ledger: exact per (unit, executable) respawn figures. */
+/*
+ * respawn_ledger: exact per (unit, executable) figures. Keyed by unit_key, not
+ * by cgroup id, so the gap between the last start in a unit's old cgroup and
+ * the first in its new one is measured like any other.
+ */
 struct rca_ledger_key {
-	__u64 cgroup_id;
+	__u64 unit_key;
 	__u64 exe_id; /* hash of the executable's device and inode; 0 = unknown */
 };
 
+/*
+ * exe_id of a start that ended before it could exec (systemd's "(agetty)"
+ * failing with 208/STDIN): a hash of its comm with this bit set.
+ */
+#define RCA_EXE_ID_COMM (1ULL << 63)
+
 struct rca_ledger {
-	__u64 starts;          /* successful execs */
+	__u64 starts;          /* starts (entries into the unit) that ran this executable first */
+	__u64 execs;           /* every successful exec of it in the unit, work included */
 	__u64 exits;           /* processes that ended running this executable */
 	__u64 exits_failed;    /* ... with a non-zero code or a fatal signal */
+	__u64 start_exits;     /* started processes (see starts) that ended */
+	__u64 start_exits_failed;
+	__u64 start_lifetime_sum_us;
 	__u64 first_start_ns;  /* CLOCK_BOOTTIME */
 	__u64 last_start_ns;   /* CLOCK_BOOTTIME */
 	__u64 last_exit_ns;    /* CLOCK_BOOTTIME */
@@ -107,22 +135,42 @@ struct rca_ledger {
 	__u64 gap_sumsq_ms2;   /* sum of squared gaps, in ms^2 (ns^2 would overflow) */
 	__u64 lifetime_sum_us;
 	__u64 lifetime_hist[RCA_LIFETIME_BUCKETS];
-	char path[RCA_EXE_PATH_LEN]; /* file name passed to the first exec seen */
+	__u64 cgroup_id;       /* the unit's cgroup at the latest event: names the unit */
+	/* The file name of the first exec seen, else the executable's own name, else the comm. */
+	char path[RCA_EXE_PATH_LEN];
 };
 
 /* exit_status: exact count per (unit, executable, how it ended). */
 struct rca_status_key {
-	__u64 cgroup_id;
+	__u64 unit_key;
 	__u64 exe_id;
 	__u32 kind;  /* enum rca_status_kind */
 	__u32 value; /* exit code or signal number */
 };
 
-/* procs: what the exit handler needs to know about a live process, key = tgid. */
+struct rca_status {
+	__u64 count;
+	__u64 last_ns;   /* CLOCK_BOOTTIME of the latest such exit */
+	__u64 cgroup_id; /* its cgroup: names the unit should the ledger entry be missing */
+	__u32 last_ppid; /* its parent: for a crash, the process that keeps replacing them */
+	__u32 _pad;
+	char comm[RCA_COMM_LEN];        /* the latest such process's comm */
+	char parent_comm[RCA_COMM_LEN];
+};
+
+/* procs flags */
+#define RCA_PROC_START_PENDING 1 /* entered its unit; not counted as a start yet (no exec) */
+#define RCA_PROC_STARTED 2	  /* counted as a start, of start_exe_id */
+
+/* procs: what the exec and exit handlers need to know about a live process, key = tgid. */
 struct rca_proc {
 	__u64 exe_id;
-	__u64 exec_ns; /* CLOCK_BOOTTIME of its exec, 0 when inherited from fork */
-	__u64 mm;      /* its address space (a kernel pointer, used only as a key) */
+	__u64 mm;       /* its address space (a kernel pointer, used only as a key) */
+	__u64 unit_key; /* the unit it runs in: a move to another one is a start */
+	__u64 start_ns; /* CLOCK_BOOTTIME it entered its unit (flags) */
+	__u64 start_exe_id;
+	__u32 flags;    /* RCA_PROC_* */
+	__u32 _pad;
 };
 
 /* unit_mem: resident pages per unit, key = cgroup v2 id of the mm's owner. */

@@ -33,6 +33,9 @@
 /* A unit idle this long is a candidate for retirement (its cgroup may be gone). */
 #define RETIRE_IDLE_NS (10ULL * 1000000000ULL)
 #define MAX_RETIRE 1024
+/* Ledger rows (per unit and executable) idle this long are folded and taken out of the kernel. */
+#define LEDGER_IDLE_NS (3600ULL * 1000000000ULL)
+#define LEDGER_PRESSED_IDLE_NS (60ULL * 1000000000ULL)
 /* Controllers (pids, memory) of active units are read this often; of every unit, 5x slower. */
 #define CONTROLLERS_EVERY_MS 2000
 #define CONTROLLERS_ALL_EVERY 5
@@ -65,6 +68,7 @@ struct run_ctx {
 	uint64_t retire_ids[MAX_RETIRE];
 	uint32_t n_retire;
 	uint32_t units_in_map;
+	uint32_t ledger_in_map; /* rows read at the last sample */
 	int state_error;
 	int out_error;
 	uint64_t active_ids[MAX_ACTIVE]; /* cgroups whose controllers are read this sample */
@@ -74,6 +78,7 @@ struct run_ctx {
 	uint64_t ooms_seen;
 	char boot_id[FIG_BOOT_ID_MAX];
 	double window_s; /* respawn detector window, for messages */
+	double crash_window_s;
 	uint64_t signature;       /* sum of every counter read this sample */
 	uint64_t saved_signature; /* ... when the state file was last written */
 	int64_t saved_ms;
@@ -82,11 +87,18 @@ struct run_ctx {
 	int textfile_error;
 };
 
-static int name_cgroup(void *ctx, uint64_t cgroup_id, const char *leaf, char *dst, size_t size)
+static int name_cgroup(void *ctx, uint64_t cgroup_id, uint64_t parent_id, const char *leaf,
+		       char *dst, size_t size)
 {
 	struct run_ctx *r = ctx;
+	char kleaf[RCA_CGROUP_NAME_LEN + 1] = "";
 
-	return unit_resolver__name(r->resolver, cgroup_id, leaf, dst, size) == UNIT_NAME_NONE;
+	/* Not named yet and no hint given: the kernel's record of the cgroup, if it has one. */
+	if (!leaf && !unit_resolver__cached(r->resolver, cgroup_id) &&
+	    loader__unit_leaf(r->loader, cgroup_id, kleaf, sizeof(kleaf), &parent_id) == 0)
+		leaf = kleaf;
+	return unit_resolver__name_gone(r->resolver, cgroup_id, parent_id, leaf, dst, size) ==
+	       UNIT_NAME_NONE;
 }
 
 static void json_time(struct json_writer *w, const char *key, int64_t ms)
@@ -108,7 +120,7 @@ static void emit_event(struct run_ctx *r, const struct rca_event *ev, const char
 	json_kv_u64(w, "ppid", ev->ppid);
 	json_key(w, "comm");
 	json_string_n(w, ev->comm, sizeof(ev->comm));
-	json_kv_string(w, "unit", unit);
+	report_json_unit_name(w, unit);
 	json_kv_u64(w, "cgroup_id", ev->cgroup_id);
 	if (ev->type == RCA_REC_EXEC) {
 		json_key(w, "filename");
@@ -140,11 +152,7 @@ static void emit_event(struct run_ctx *r, const struct rca_event *ev, const char
  */
 static void name_record_unit(struct run_ctx *r, uint64_t cgroup_id, char *unit, size_t size)
 {
-	char leaf[RCA_CGROUP_NAME_LEN + 1] = "";
-
-	if (!unit_resolver__cached(r->resolver, cgroup_id))
-		loader__unit_leaf(r->loader, cgroup_id, leaf, sizeof(leaf));
-	unit_resolver__name(r->resolver, cgroup_id, leaf, unit, size);
+	name_cgroup(r, cgroup_id, 0, NULL, unit, size);
 }
 
 static void proc_ref_of(struct run_ctx *r, const struct rca_proc_ref *in, struct fig_proc_ref *out)
@@ -280,8 +288,6 @@ static int on_record(void *ctx, const void *data, size_t size)
 		if (record_decode(data, size, &ev) < 0)
 			break;
 		r->records++;
-		if (ev.type == RCA_REC_EXEC)
-			unit_table__learn_exe(r->table, ev.exe_id, ev.filename);
 		if (!r->o.json)
 			return 0;
 		name_record_unit(r, ev.cgroup_id, unit, sizeof(unit));
@@ -315,7 +321,7 @@ static int sample_unit(void *ctx, uint64_t cgroup_id, const struct rca_unit_stat
 	struct run_ctx *r = ctx;
 
 	r->units_in_map++;
-	r->signature += st->forks + st->threads + st->execs + st->exits + st->oom_kills;
+	r->signature += st->starts + st->forks + st->threads + st->execs + st->exits + st->oom_kills;
 	unit_table__add_unit(r->table, cgroup_id, st, is_retired(r, cgroup_id));
 	if (r->read_controllers && !is_retired(r, cgroup_id) &&
 	    (r->read_controllers == 2 || st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns()))
@@ -327,16 +333,52 @@ static int sample_ledger(void *ctx, const struct rca_ledger_key *key, const stru
 {
 	struct run_ctx *r = ctx;
 
-	unit_table__add_ledger(r->table, key, l, is_retired(r, key->cgroup_id));
+	r->ledger_in_map++;
+	unit_table__add_ledger(r->table, key, l, 0);
 	return 0;
 }
 
-static int sample_status(void *ctx, const struct rca_status_key *key, uint64_t count)
+static int sample_status(void *ctx, const struct rca_status_key *key, const struct rca_status *st)
 {
 	struct run_ctx *r = ctx;
 
-	unit_table__add_status(r->table, key, count, is_retired(r, key->cgroup_id));
+	r->signature += st->count;
+	unit_table__add_status(r->table, key, st, 0);
 	return 0;
+}
+
+static int retire_ledger_row(void *ctx, const struct rca_ledger_key *key, const struct rca_ledger *l)
+{
+	struct run_ctx *r = ctx;
+
+	unit_table__add_ledger(r->table, key, l, 1);
+	return 0;
+}
+
+static int retire_status_row(void *ctx, const struct rca_status_key *key, const struct rca_status *st)
+{
+	struct run_ctx *r = ctx;
+
+	unit_table__add_status(r->table, key, st, 1);
+	return 0;
+}
+
+/*
+ * Ledger rows are keyed by unit and outlive the unit's cgroups, so a unit
+ * restarting every 10 minutes keeps its period. They are folded into the
+ * model and taken out of the kernel once idle for LEDGER_IDLE_NS, or, when
+ * the map is 3/4 full, once idle for LEDGER_PRESSED_IDLE_NS.
+ */
+static void retire_ledger(struct run_ctx *r)
+{
+	uint64_t now = clock_now_boot_ns();
+	uint64_t idle = r->ledger_in_map > loader__ledger_capacity(r->loader) / 4 * 3
+				? LEDGER_PRESSED_IDLE_NS
+				: LEDGER_IDLE_NS;
+
+	if (now > idle)
+		loader__retire_ledger(r->loader, now - idle, MAX_RETIRE, retire_ledger_row,
+				      retire_status_row, r);
 }
 
 static int sample_mem(void *ctx, uint64_t cgroup_id, const struct rca_unit_mem *m)
@@ -446,7 +488,7 @@ static void finding_json_head(struct run_ctx *r, const char *finding, int starte
 	json_kv_string(w, "finding", finding);
 	json_kv_string(w, "state", started ? "started" : "ended");
 	json_time(w, "time", clock_now_unix_ms());
-	json_kv_string(w, "unit", u->name);
+	report_json_unit_name(w, u->name);
 }
 
 static void finding_json_end(struct run_ctx *r)
@@ -560,6 +602,52 @@ static void report_leak(struct run_ctx *r, const struct unit_table_finding *f, c
 			(unsigned long long)rss);
 }
 
+static void report_crash_storm(struct run_ctx *r, const struct unit_table_finding *f,
+			       const char *unit)
+{
+	const struct fig_exe *e = f->crash.exe;
+	char sig[16], name[24], exe[RCA_EXE_PATH_LEN * 4], comm[RCA_COMM_LEN * 4 + 1],
+		parent[RCA_COMM_LEN * 4 + 1];
+
+	snprintf(name, sizeof(name), "SIG%s", report_signal_name(f->crash.signal, sig, sizeof(sig)));
+	if (r->o.json) {
+		struct json_writer *w = &r->json;
+
+		finding_json_head(r, "crash_storm", f->started, f->unit);
+		json_kv_u64(w, "window_crashes", f->crash.window_crashes);
+		json_kv_u64(w, "crashes", f->crash.crashes);
+		json_kv_double(w, "window_s", r->crash_window_s, 0);
+		json_kv_string(w, "signal", f->crash.signal ? name : NULL);
+		json_kv_string(w, "executable", e ? e->path : NULL);
+		json_kv_string(w, "comm", e ? e->crash_comm : NULL);
+		json_key(w, "parent");
+		if (e) {
+			json_object_begin(w);
+			json_kv_u64(w, "pid", e->crash_ppid);
+			json_kv_string(w, "comm", e->crash_parent_comm);
+			json_object_end(w);
+		} else {
+			json_null(w);
+		}
+		finding_json_end(r);
+		return;
+	}
+	if (!f->started) {
+		fprintf(stderr, "rcatrace: crash storm ended %s: %llu crashes in all\n", unit,
+			(unsigned long long)f->crash.crashes);
+		return;
+	}
+	escape_terminal(exe, sizeof(exe), e ? e->path : "?", e ? strlen(e->path) : 1);
+	escape_terminal(comm, sizeof(comm), e ? e->crash_comm : "?", e ? strlen(e->crash_comm) : 1);
+	escape_terminal(parent, sizeof(parent), e ? e->crash_parent_comm : "?",
+			e ? strlen(e->crash_parent_comm) : 1);
+	fprintf(stderr,
+		"rcatrace: CRASH STORM %s: %llu crashes in the last %.0f s (latest %s), %s (%s), "
+		"replaced by %s (pid %u)\n",
+		unit, (unsigned long long)f->crash.window_crashes, r->crash_window_s, name, comm, exe,
+		parent, e ? e->crash_ppid : 0);
+}
+
 static void report_finding(void *ctx, const struct unit_table_finding *f)
 {
 	struct run_ctx *r = ctx;
@@ -577,6 +665,9 @@ static void report_finding(void *ctx, const struct unit_table_finding *f)
 		break;
 	case FINDING_LEAK_SUSPECT:
 		report_leak(r, f, unit);
+		break;
+	case FINDING_CRASH_STORM:
+		report_crash_storm(r, f, unit);
 		break;
 	}
 }
@@ -624,6 +715,9 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire_scan, uint64_t l
 	r->signature = r->ooms_seen + r->n_retire;
 	unit_table__begin(r->table);
 	err = loader__for_each_unit(r->loader, sample_unit, r);
+	if (!err && retire_scan)
+		retire_ledger(r);
+	r->ledger_in_map = 0;
 	if (!err)
 		err = loader__for_each_ledger(r->loader, sample_ledger, r);
 	if (!err)
@@ -889,7 +983,9 @@ int cmd_run(int argc, char **argv)
 	memory_growth_config_default(&topts.growth);
 	topts.growth.window_s = r.o.growth_window_ms / 1000.0;
 	fork_storm_config_default(&topts.fork_storm);
+	crash_storm_config_default(&topts.crash_storm);
 	r.window_s = topts.detector.window_ms / 1000.0;
+	r.crash_window_s = topts.crash_storm.window_ms / 1000.0;
 	r.table = unit_table__new(&topts);
 	fig_state_free(&base);
 	if (!r.table) {
@@ -946,9 +1042,14 @@ int cmd_run(int argc, char **argv)
 		int n_miss;
 
 		miss = loader__missing(r.loader, &n_miss);
-		for (int i = 0; i < n_miss; i++)
-			fprintf(stderr, "rcatrace: this kernel lacks %s: %s\n", miss[i].hook,
-				miss[i].consequence);
+		for (int i = 0; i < n_miss; i++) {
+			if (miss[i].err)
+				fprintf(stderr, "rcatrace: the kernel refused %s (%s): %s\n",
+					miss[i].hook, strerror(-miss[i].err), miss[i].consequence);
+			else
+				fprintf(stderr, "rcatrace: this kernel lacks %s: %s\n", miss[i].hook,
+					miss[i].consequence);
+		}
 		if (loader__mounted_tracefs(r.loader))
 			fprintf(stderr, "rcatrace: mounted tracefs at /sys/kernel/tracing for the "
 					"syscall tracepoints\n");

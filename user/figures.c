@@ -533,8 +533,19 @@ void fig_exe_merge(struct fig_exe *dst, const struct fig_exe *src)
 	uint32_t n = src->n_status < FIG_MAX_STATUS ? src->n_status : FIG_MAX_STATUS;
 
 	dst->starts += src->starts;
+	dst->execs += src->execs;
 	dst->exits += src->exits;
 	dst->exits_failed += src->exits_failed;
+	dst->start_exits += src->start_exits;
+	dst->start_exits_failed += src->start_exits_failed;
+	dst->start_lifetime_sum_us += src->start_lifetime_sum_us;
+	if (src->crash_last_ms > dst->crash_last_ms) {
+		dst->crash_last_ms = src->crash_last_ms;
+		dst->crash_signal = src->crash_signal;
+		dst->crash_ppid = src->crash_ppid;
+		memcpy(dst->crash_comm, src->crash_comm, sizeof(dst->crash_comm));
+		memcpy(dst->crash_parent_comm, src->crash_parent_comm, sizeof(dst->crash_parent_comm));
+	}
 	dst->first_start_ms = min_known(dst->first_start_ms, src->first_start_ms);
 	dst->last_start_ms = max64(dst->last_start_ms, src->last_start_ms);
 	dst->last_exit_ms = max64(dst->last_exit_ms, src->last_exit_ms);
@@ -592,7 +603,12 @@ int fig_unit_merge(struct fig_unit *dst, const struct fig_unit *src)
 		dst->fork_storm = src->fork_storm;
 		dst->fork_storm_since_ms = src->fork_storm_since_ms;
 		dst->fork_rate_per_s = src->fork_rate_per_s;
+		dst->crash_storm = src->crash_storm;
+		dst->window_crashes = src->window_crashes;
 	}
+	dst->crash_storm_since_ms = max64(dst->crash_storm_since_ms, src->crash_storm_since_ms);
+	dst->crash_storms += src->crash_storms;
+	dst->starts += src->starts;
 	dst->mem.rss_peak_kib = peak;
 	merge_gauge(&dst->procs_alive, src->procs_alive, src_wins, src_undated);
 	merge_gauge(&dst->pids_current, src->pids_current, src_wins, src_undated);
@@ -741,4 +757,31 @@ uint64_t fig_unit_status_count(const struct fig_unit *u, uint32_t kind, uint32_t
 				sum += e->status[j].count;
 	}
 	return sum;
+}
+
+int fig_signal_is_crash(uint32_t sig)
+{
+	switch (sig) {
+	case 4:  /* SIGILL */
+	case 5:  /* SIGTRAP */
+	case 6:  /* SIGABRT */
+	case 7:  /* SIGBUS */
+	case 8:  /* SIGFPE */
+	case 11: /* SIGSEGV */
+	case 31: /* SIGSYS */
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t fig_unit_crashes(const struct fig_unit *u)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < u->n_exes; i++)
+		for (uint32_t k = 0; k < u->exes[i].n_status && k < FIG_MAX_STATUS; k++)
+			if (u->exes[i].status[k].kind == RCA_STATUS_SIGNAL &&
+			    fig_signal_is_crash(u->exes[i].status[k].value))
+				n += u->exes[i].status[k].count;
+	return n;
 }

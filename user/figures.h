@@ -36,11 +36,28 @@ struct fig_status {
 	uint64_t count;
 };
 
+/*
+ * One executable of a unit. starts: processes that entered the unit and ran
+ * it first (or, when they died before exec, named by their comm: "(agetty)");
+ * execs: every exec of it in the unit, the unit's own work included. exits and
+ * the statuses count every process that ended running it; start_* only the
+ * started ones, which is what the respawn detector judges.
+ */
 struct fig_exe {
 	char path[RCA_EXE_PATH_LEN];
 	uint64_t starts;
+	uint64_t execs;
 	uint64_t exits;
 	uint64_t exits_failed;
+	uint64_t start_exits;
+	uint64_t start_exits_failed;
+	uint64_t start_lifetime_sum_us;
+	/* The latest exit by a crash signal: who it was and who keeps replacing it. */
+	int64_t crash_last_ms; /* unix ms; 0: none */
+	uint32_t crash_signal;
+	uint32_t crash_ppid;
+	char crash_comm[RCA_COMM_LEN + 1];
+	char crash_parent_comm[RCA_COMM_LEN + 1];
 	int64_t first_start_ms; /* unix ms; 0 = unknown */
 	int64_t last_start_ms;
 	int64_t last_exit_ms;
@@ -95,7 +112,9 @@ struct fig_errno_count {
 #define FIG_MAX_ERRNO 8	       /* per unit; the rest add to fork_errnos_other */
 
 struct fig_unit {
+	/* "unit", or "MACHINE:unit" for a machine's own units (unit_name_machine() splits it) */
 	char name[FIG_UNIT_NAME_MAX];
+	uint64_t starts; /* processes that entered the unit from outside it */
 	uint64_t forks;
 	uint64_t threads;
 	uint64_t execs;
@@ -131,7 +150,18 @@ struct fig_unit {
 	int64_t pids_current;        /* -1: no pids controller */
 	int64_t pids_max;            /* -1: none, or "max" */
 	int64_t pids_events_max;     /* times pids.max refused a fork; -1 unknown */
+
+	/* Crash storm: processes dying of crash signals again and again. Gauges but crash_storms. */
+	uint32_t crash_storm;
+	int64_t crash_storm_since_ms; /* 0: never */
+	uint64_t crash_storms;        /* crash storms flagged so far */
+	uint64_t window_crashes;      /* crash exits in the detector's window, at the last sample */
 };
+
+/* Crash signals: SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS. */
+int fig_signal_is_crash(uint32_t sig);
+/* Exits of a unit by a crash signal, all executables. */
+uint64_t fig_unit_crashes(const struct fig_unit *u);
 
 struct fig_boot {
 	char boot_id[FIG_BOOT_ID_MAX];

@@ -68,11 +68,13 @@ void loader__free(struct loader *l)
 	free(l);
 }
 
-static void note_missing(struct loader *l, const char *hook, const char *consequence)
+/* err: 0 when the kernel lacks the hook, else why attaching it failed (-errno). */
+static void note_missing(struct loader *l, const char *hook, const char *consequence, int err)
 {
 	if (l->n_missing < MAX_MISSING) {
 		l->missing[l->n_missing].hook = hook;
 		l->missing[l->n_missing].consequence = consequence;
+		l->missing[l->n_missing].err = err;
 		l->n_missing++;
 	}
 }
@@ -155,34 +157,60 @@ static void disable_missing_hooks(struct loader *l)
 	probe_tp_btf(probes, 3);
 	if (!probes[0].found) {
 		bpf_program__set_autoload(sk->progs.rss_stat, false);
-		note_missing(l, "kmem/rss_stat", "no per-unit resident memory or growth");
+		note_missing(l, "kmem/rss_stat", "no per-unit resident memory or growth", 0);
 	}
 	if (!probes[1].found) {
 		bpf_program__set_autoload(sk->progs.mark_victim, false);
-		note_missing(l, "oom/mark_victim", "OOM kills are not recorded");
+		note_missing(l, "oom/mark_victim", "OOM kills are not recorded", 0);
 	}
 	if (!probes[2].found) {
 		bpf_program__set_autoload(sk->progs.signal_generate, false);
-		note_missing(l, "signal/signal_generate", "who killed whom is not recorded");
+		note_missing(l, "signal/signal_generate", "who killed whom is not recorded", 0);
 	}
 	if (!ensure_tracefs(l)) {
 		bpf_program__set_autoload(sk->progs.sys_exit_clone, false);
 		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
 		bpf_program__set_autoload(sk->progs.sys_exit_fork, false);
 		bpf_program__set_autoload(sk->progs.sys_exit_vfork, false);
-		note_missing(l, "syscalls/sys_exit_clone* (needs tracefs)", "failed forks are not counted");
+		note_missing(l, "syscalls/sys_exit_clone* (needs tracefs)", "failed forks are not counted", 0);
 	} else if (!tracefs_has("syscalls/sys_exit_clone3")) {
 		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
 	}
 }
 
-/* Attach one program at a time so a failure names the hook. The iterator is run, not attached. */
+/* What an operator loses when an optional program cannot be attached. */
+static const char *consequence_of(const struct rcatrace_bpf *sk, const struct bpf_program *prog)
+{
+	if (prog == sk->progs.cgroup_attach_task)
+		return "starts of units by a supervisor moving its child in (systemd, runc) are not "
+		       "counted";
+	if (prog == sk->progs.rss_stat)
+		return "no per-unit resident memory or growth";
+	if (prog == sk->progs.mark_victim)
+		return "OOM kills are not recorded";
+	if (prog == sk->progs.signal_generate)
+		return "who killed whom is not recorded";
+	if (prog == sk->progs.sys_exit_clone || prog == sk->progs.sys_exit_clone3 ||
+	    prog == sk->progs.sys_exit_fork || prog == sk->progs.sys_exit_vfork)
+		return "failed forks are not counted";
+	return NULL; /* required */
+}
+
+/*
+ * Attach one program at a time so a failure names the hook. The links go
+ * where the skeleton destroys them. A required hook (fork, exec, exit) that
+ * fails is fatal; an optional one is switched off and reported (permission:
+ * a classic tracepoint needs a perf event, which kernel.perf_event_paranoid=3
+ * refuses without CAP_SYS_ADMIN; lockdown; a missing event).
+ */
 static int attach_all(struct loader *l)
 {
-	struct bpf_program *prog;
+	struct bpf_object_skeleton *s = l->skel->skeleton;
 	static char step[96];
 
-	bpf_object__for_each_program(prog, l->skel->obj) {
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_program *prog = *s->progs[i].prog;
+		const char *consequence = consequence_of(l->skel, prog);
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog) || prog == l->skel->progs.iter_task)
@@ -191,33 +219,15 @@ static int attach_all(struct loader *l)
 		if (!link) {
 			int err = -errno;
 
+			if (consequence) {
+				note_missing(l, bpf_program__section_name(prog), consequence, err);
+				continue;
+			}
 			snprintf(step, sizeof(step), "attach %s", bpf_program__name(prog));
 			failed_step = step;
 			return err;
 		}
-		/* The skeleton destroys its links; keep ours in the same place. */
-		if (prog == l->skel->progs.sched_process_fork)
-			l->skel->links.sched_process_fork = link;
-		else if (prog == l->skel->progs.sched_process_exec)
-			l->skel->links.sched_process_exec = link;
-		else if (prog == l->skel->progs.sched_process_exit)
-			l->skel->links.sched_process_exit = link;
-		else if (prog == l->skel->progs.rss_stat)
-			l->skel->links.rss_stat = link;
-		else if (prog == l->skel->progs.mark_victim)
-			l->skel->links.mark_victim = link;
-		else if (prog == l->skel->progs.signal_generate)
-			l->skel->links.signal_generate = link;
-		else if (prog == l->skel->progs.sys_exit_clone)
-			l->skel->links.sys_exit_clone = link;
-		else if (prog == l->skel->progs.sys_exit_clone3)
-			l->skel->links.sys_exit_clone3 = link;
-		else if (prog == l->skel->progs.sys_exit_fork)
-			l->skel->links.sys_exit_fork = link;
-		else if (prog == l->skel->progs.sys_exit_vfork)
-			l->skel->links.sys_exit_vfork = link;
-		else
-			bpf_link__destroy(link);
+		*s->progs[i].link = link;
 		l->attached++;
 	}
 	return 0;
@@ -448,10 +458,8 @@ struct status_adapter {
 static int status_cb(void *ctx, const void *key, const void *value)
 {
 	struct status_adapter *a = ctx;
-	uint64_t count;
 
-	memcpy(&count, value, sizeof(count));
-	return a->fn(a->ctx, key, count);
+	return a->fn(a->ctx, key, value);
 }
 
 int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx)
@@ -459,16 +467,19 @@ int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx)
 	struct status_adapter a = { fn, ctx };
 
 	return for_each_entry(bpf_map__fd(l->skel->maps.exit_status),
-			      sizeof(struct rca_status_key), sizeof(__u64), status_cb, &a);
+			      sizeof(struct rca_status_key), sizeof(struct rca_status), status_cb,
+			      &a);
 }
 
-int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size)
+int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size,
+		      uint64_t *ret_parent_id)
 {
 	struct rca_unit_stats st;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.unit_stats), &cgroup_id, &st))
 		return -ENOENT;
 	snprintf(dst, size, "%.*s", (int)sizeof(st.name), st.name);
+	*ret_parent_id = st.parent_id;
 	return 0;
 }
 
@@ -564,26 +575,6 @@ struct forget_ctx {
 	int n;
 };
 
-static int collect_ledger(void *ctx, const struct rca_ledger_key *key, const struct rca_ledger *v)
-{
-	struct forget_ctx *f = ctx;
-
-	(void)v;
-	if (key->cgroup_id == f->cgroup_id && f->n < BATCH)
-		memcpy(f->keys[f->n++], key, sizeof(*key));
-	return 0;
-}
-
-static int collect_status(void *ctx, const struct rca_status_key *key, uint64_t count)
-{
-	struct forget_ctx *f = ctx;
-
-	(void)count;
-	if (key->cgroup_id == f->cgroup_id && f->n < BATCH)
-		memcpy(f->keys[f->n++], key, sizeof(*key));
-	return 0;
-}
-
 static int collect_kill(void *ctx, const struct rca_kill_key *key, uint64_t count)
 {
 	struct forget_ctx *f = ctx;
@@ -612,14 +603,6 @@ int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id)
 	if (!f)
 		return -ENOMEM;
 	f->cgroup_id = cgroup_id;
-	loader__for_each_ledger(l, collect_ledger, f);
-	for (int i = 0; i < f->n; i++)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.respawn_ledger), f->keys[i]);
-	f->n = 0;
-	loader__for_each_status(l, collect_status, f);
-	for (int i = 0; i < f->n; i++)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.exit_status), f->keys[i]);
-	f->n = 0;
 	loader__for_each_kill(l, collect_kill, f);
 	for (int i = 0; i < f->n; i++)
 		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.kill_counts), f->keys[i]);
@@ -637,4 +620,95 @@ int loader__unit_capacity(const struct loader *l, uint32_t *ret_max)
 {
 	*ret_max = l->max_units;
 	return 0;
+}
+
+/* Keys of idle ledger rows, gathered before any is removed. */
+struct retire_ctx {
+	uint64_t idle_before_ns;
+	uint32_t max, n;
+	struct rca_ledger_key *keys;
+};
+
+static int collect_idle(void *ctx, const struct rca_ledger_key *key, const struct rca_ledger *v)
+{
+	struct retire_ctx *c = ctx;
+	uint64_t last = v->last_start_ns > v->last_exit_ns ? v->last_start_ns : v->last_exit_ns;
+
+	if (c->n < c->max && last < c->idle_before_ns)
+		c->keys[c->n++] = *key;
+	return 0;
+}
+
+static int key_retired(const struct retire_ctx *c, uint64_t unit_key, uint64_t exe_id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->keys[i].unit_key == unit_key && c->keys[i].exe_id == exe_id)
+			return 1;
+	return 0;
+}
+
+struct status_keys {
+	const struct retire_ctx *c;
+	uint32_t n, max;
+	struct rca_status_key *keys;
+};
+
+static int collect_status_of(void *ctx, const struct rca_status_key *key, const struct rca_status *v)
+{
+	struct status_keys *s = ctx;
+
+	(void)v;
+	if (s->n < s->max && key_retired(s->c, key->unit_key, key->exe_id))
+		s->keys[s->n++] = *key;
+	return 0;
+}
+
+int loader__retire_ledger(struct loader *l, uint64_t idle_before_ns, uint32_t max,
+			  loader_ledger_fn on_ledger, loader_status_fn on_status, void *ctx)
+{
+	int lfd = bpf_map__fd(l->skel->maps.respawn_ledger);
+	int sfd = bpf_map__fd(l->skel->maps.exit_status);
+	struct retire_ctx c = { .idle_before_ns = idle_before_ns, .max = max };
+	struct status_keys sk = { .c = &c };
+	struct rca_ledger *v = malloc(sizeof(*v));
+	struct rca_status st;
+	int err = 0;
+
+	c.keys = calloc(max ? max : 1, sizeof(*c.keys));
+	if (!v || !c.keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	loader__for_each_ledger(l, collect_idle, &c);
+	if (!c.n)
+		goto out;
+	/*
+	 * Taken out atomically: an event between a read and a delete would be
+	 * lost; one after it makes a new row, counted from zero, which the
+	 * model adds to what it folded here.
+	 */
+	for (uint32_t i = 0; i < c.n; i++)
+		if (bpf_map_lookup_and_delete_elem(lfd, &c.keys[i], v) == 0)
+			on_ledger(ctx, &c.keys[i], v);
+	sk.max = RCA_DEFAULT_MAX_EXIT_STATUS;
+	sk.keys = calloc(sk.max, sizeof(*sk.keys));
+	if (!sk.keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	loader__for_each_status(l, collect_status_of, &sk);
+	for (uint32_t i = 0; i < sk.n; i++)
+		if (bpf_map_lookup_and_delete_elem(sfd, &sk.keys[i], &st) == 0)
+			on_status(ctx, &sk.keys[i], &st);
+	err = (int)c.n;
+out:
+	free(sk.keys);
+	free(c.keys);
+	free(v);
+	return err;
+}
+
+uint32_t loader__ledger_capacity(const struct loader *l)
+{
+	return bpf_map__max_entries(l->skel->maps.respawn_ledger);
 }

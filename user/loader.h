@@ -32,6 +32,7 @@ struct loader_opts {
 struct loader_missing {
 	const char *hook;
 	const char *consequence;
+	int err; /* 0: the kernel lacks it; else -errno of the attach that failed */
 };
 
 /*
@@ -60,7 +61,8 @@ int loader__poll(struct loader *l, int timeout_ms);
 typedef int (*loader_unit_fn)(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats *st);
 typedef int (*loader_ledger_fn)(void *ctx, const struct rca_ledger_key *key,
 				const struct rca_ledger *l);
-typedef int (*loader_status_fn)(void *ctx, const struct rca_status_key *key, uint64_t count);
+typedef int (*loader_status_fn)(void *ctx, const struct rca_status_key *key,
+				const struct rca_status *st);
 int loader__for_each_unit(struct loader *l, loader_unit_fn fn, void *ctx);
 int loader__for_each_ledger(struct loader *l, loader_ledger_fn fn, void *ctx);
 int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx);
@@ -71,14 +73,26 @@ int loader__for_each_mem(struct loader *l, loader_mem_fn fn, void *ctx);
 int loader__for_each_kill(struct loader *l, loader_kill_fn fn, void *ctx);
 int loader__for_each_forkfail(struct loader *l, loader_forkfail_fn fn, void *ctx);
 
-/* The kernel's leaf name of a unit it has seen ("" if none). 0 or -ENOENT. */
-int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size);
+/* The kernel's leaf name of a cgroup it has seen, and its parent's id. 0 or -ENOENT. */
+int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size,
+		      uint64_t *ret_parent_id);
 
 /* Kernel-side losses summed over CPUs. */
 int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX]);
 
 /* Removes every entry of a cgroup that is gone, after its counts were folded in. */
 int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id);
+
+/*
+ * Takes out ledger rows idle since before idle_before_ns (CLOCK_BOOTTIME), at
+ * most max, with their exit-status rows, handing each to the callbacks so
+ * their counts are kept. Rows are keyed by unit, not cgroup: they outlive
+ * the cgroups a unit is given, and only idleness retires them. Returns the
+ * number of ledger rows taken, or -errno.
+ */
+int loader__retire_ledger(struct loader *l, uint64_t idle_before_ns, uint32_t max,
+			  loader_ledger_fn on_ledger, loader_status_fn on_status, void *ctx);
+uint32_t loader__ledger_capacity(const struct loader *l);
 
 /* Entries in unit_stats now, and its capacity. */
 int loader__unit_capacity(const struct loader *l, uint32_t *ret_max);

@@ -19,6 +19,7 @@
 
 #include "escape.h"
 #include "metrics.h"
+#include "unit_name.h"
 #include "report.h"
 
 enum family_type {
@@ -320,11 +321,17 @@ static void push_d(struct metrics *m, enum family_id fam, const struct labels *l
 		s->v.d = v;
 }
 
-static struct labels *labels_unit(struct labels *l, const char *unit)
+/* unit="...", and machine="..." for a machine's own units ("MACHINE:unit"). */
+static struct labels *labels_unit(struct labels *l, const char *name)
 {
+	char machine[UNIT_NAME_MACHINE_MAX];
+	const char *unit = unit_name_machine(name, machine, sizeof(machine));
+
 	l->n = 0;
 	l->s[0] = '\0';
 	labels_add(l, "unit", unit);
+	if (machine[0])
+		labels_add(l, "machine", machine);
 	return l;
 }
 

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "escape.h"
 #include "report.h"
+#include "unit_name.h"
 #include "respawn_detector.h"
 
 const char *report_lost_key(int kind)
@@ -125,6 +126,7 @@ void report_json_exe(struct json_writer *w, const struct fig_exe *e)
 	json_object_begin(w);
 	json_kv_string(w, "executable", e->path);
 	json_kv_u64(w, "starts", e->starts);
+	json_kv_u64(w, "execs", e->execs);
 	json_kv_u64(w, "exits", e->exits);
 	json_kv_u64(w, "exits_failed", e->exits_failed);
 	json_kv_double(w, "period_ms", fig_exe_period_ms(e), 1);
@@ -158,7 +160,17 @@ const struct fig_exe *report_main_exe(const struct fig_unit *u)
 
 int report_unit_alarm(const struct fig_unit *u)
 {
-	return report_unit_storm(u) || u->fork_storm || u->mem.leak_suspect || u->oom_kills;
+	return report_unit_storm(u) || u->crash_storm || u->fork_storm || u->mem.leak_suspect ||
+	       u->oom_kills;
+}
+
+void report_json_unit_name(struct json_writer *w, const char *name)
+{
+	char machine[UNIT_NAME_MACHINE_MAX];
+	const char *unit = unit_name_machine(name, machine, sizeof(machine));
+
+	json_kv_string(w, "unit", unit);
+	json_kv_string(w, "machine", machine[0] ? machine : NULL);
 }
 
 int report_unit_storm(const struct fig_unit *u)
@@ -274,8 +286,9 @@ static void json_unit_body(struct json_writer *w, const struct fig_unit *u, int 
 		if (u->exes[i].respawn_class == RESPAWN_STORM && u->exes[i].storm_since_ms > storm_since)
 			storm_since = u->exes[i].storm_since_ms;
 	}
-	json_kv_string(w, "unit", u->name);
-	json_kv_u64(w, "starts", u->execs);
+	report_json_unit_name(w, u->name);
+	json_kv_u64(w, "starts", u->starts);
+	json_kv_u64(w, "execs", u->execs);
 	json_kv_u64(w, "exits", u->exits);
 	json_kv_u64(w, "exits_failed", u->exits_failed);
 	json_kv_u64(w, "forks", u->forks);
@@ -291,6 +304,11 @@ static void json_unit_body(struct json_writer *w, const struct fig_unit *u, int 
 	json_kv_bool(w, "storm", report_unit_storm(u));
 	json_kv_u64(w, "storms", storms);
 	json_kv_time(w, "storm_since", storm_since);
+	json_kv_bool(w, "crash_storm", u->crash_storm);
+	json_kv_u64(w, "crash_storms", u->crash_storms);
+	json_kv_time(w, "crash_storm_since", u->crash_storm_since_ms);
+	json_kv_u64(w, "crashes", fig_unit_crashes(u));
+	json_kv_u64(w, "window_crashes", u->window_crashes);
 	json_kv_time(w, "first_seen", u->first_ms);
 	json_kv_time(w, "last_seen", u->last_ms);
 	json_unit_health(w, u);
@@ -500,7 +518,7 @@ void report_json_proc_ref(struct json_writer *w, const char *key, const struct f
 	json_object_begin(w);
 	json_kv_u64(w, "pid", p->pid);
 	json_kv_string(w, "comm", p->comm);
-	json_kv_string(w, "unit", p->unit);
+	report_json_unit_name(w, p->unit);
 	json_object_end(w);
 }
 
@@ -511,7 +529,7 @@ static void json_top(struct json_writer *w, const char *key, const struct fig_to
 	json_array_begin(w);
 	for (uint32_t i = 0; i < n && i < FIG_OOM_TOP_UNITS; i++) {
 		json_object_begin(w);
-		json_kv_string(w, "unit", t[i].unit);
+		report_json_unit_name(w, t[i].unit);
 		json_kv_u64(w, "rss_kib", t[i].rss_kib);
 		json_kv_double(w, "growth_kib_per_s", t[i].growth_kib_per_s, 2);
 		json_object_end(w);
@@ -525,7 +543,7 @@ void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o)
 	json_kv_string(w, "boot_id", o->boot_id);
 	json_kv_u64(w, "pid", o->victim.pid);
 	json_kv_string(w, "comm", o->victim.comm);
-	json_kv_string(w, "unit", o->victim.unit);
+	report_json_unit_name(w, o->victim.unit);
 	json_kv_string(w, "constraint", o->constraint);
 	json_kv_string(w, "memcg", o->memcg);
 	json_kv_gauge(w, "memcg_limit_bytes", o->memcg_limit_bytes);
@@ -564,14 +582,14 @@ void report_json_kill_fields(struct json_writer *w, const struct fig_kill *k)
 	json_object_begin(w);
 	json_kv_u64(w, "pid", k->sender.pid);
 	json_kv_string(w, "comm", k->sender.comm);
-	json_kv_string(w, "unit", k->sender.unit);
+	report_json_unit_name(w, k->sender.unit);
 	json_key(w, "lineage");
 	json_array_begin(w);
 	for (uint32_t i = 0; i < k->n_lineage && i < FIG_LINEAGE_MAX; i++) {
 		json_object_begin(w);
 		json_kv_u64(w, "pid", k->lineage[i].pid);
 		json_kv_string(w, "comm", k->lineage[i].comm);
-		json_kv_string(w, "unit", k->lineage[i].unit);
+		report_json_unit_name(w, k->lineage[i].unit);
 		json_object_end(w);
 	}
 	json_array_end(w);

@@ -48,6 +48,8 @@ const char *report_lost_key(int kind);
 
 /* Signal name without "SIG" ("KILL"), or the number. */
 const char *report_signal_name(uint32_t sig, char *buf, size_t size);
+/* "unit" and "machine" (null on the host) of a unit named "MACHINE:unit" or "unit". */
+void report_json_unit_name(struct json_writer *w, const char *name);
 
 /* "STORM,LEAK,FORK,OOM" (those that apply) or "-". */
 void report_format_alerts(char *dst, size_t size, const struct fig_unit *u);

@@ -121,6 +121,16 @@ static void put_exe(struct writer *w, const struct fig_exe *e)
 	put_u64(w, e->starts);
 	put_u64(w, e->exits);
 	put_u64(w, e->exits_failed);
+	/* version 2 */
+	put_u64(w, e->execs);
+	put_u64(w, e->start_exits);
+	put_u64(w, e->start_exits_failed);
+	put_u64(w, e->start_lifetime_sum_us);
+	put_i64(w, e->crash_last_ms);
+	put_u32(w, e->crash_signal);
+	put_u32(w, e->crash_ppid);
+	put_str(w, e->crash_comm, sizeof(e->crash_comm));
+	put_str(w, e->crash_parent_comm, sizeof(e->crash_parent_comm));
 	put_i64(w, e->first_start_ms);
 	put_i64(w, e->last_start_ms);
 	put_i64(w, e->last_exit_ms);
@@ -188,6 +198,12 @@ static void put_unit(struct writer *w, const struct fig_unit *u)
 	put_i64(w, u->pids_current);
 	put_i64(w, u->pids_max);
 	put_i64(w, u->pids_events_max);
+	/* version 2 */
+	put_u64(w, u->starts);
+	put_u32(w, u->crash_storm);
+	put_i64(w, u->crash_storm_since_ms);
+	put_u64(w, u->crash_storms);
+	put_u64(w, u->window_crashes);
 	put_u32(w, u->n_fork_errnos);
 	for (uint32_t i = 0; i < u->n_fork_errnos; i++) {
 		put_u32(w, u->fork_errnos[i].err);
@@ -371,6 +387,7 @@ int state_file_encode(const struct fig_state *s, void **ret_buf, size_t *ret_len
 /* ---- reading ---------------------------------------------------------- */
 
 struct reader {
+	uint32_t version; /* older versions are read too, their missing fields derived */
 	const unsigned char *p;
 	size_t len;
 	size_t off;
@@ -539,6 +556,24 @@ static int get_exe(struct reader *r, struct fig_exe *e)
 	TRY(get_u64(r, "starts", &e->starts));
 	TRY(get_u64(r, "exits", &e->exits));
 	TRY(get_u64(r, "exits_failed", &e->exits_failed));
+	if (r->version >= 2) {
+		TRY(get_u64(r, "execs", &e->execs));
+		TRY(get_u64(r, "start_exits", &e->start_exits));
+		TRY(get_u64(r, "start_exits_failed", &e->start_exits_failed));
+		TRY(get_u64(r, "start_lifetime_sum_us", &e->start_lifetime_sum_us));
+		TRY(get_i64(r, "crash_last_ms", &e->crash_last_ms));
+		TRY(get_u32(r, "crash_signal", &e->crash_signal));
+		TRY(get_u32(r, "crash_ppid", &e->crash_ppid));
+		TRY(get_str(r, "crash comm", e->crash_comm, sizeof(e->crash_comm)));
+		TRY(get_str(r, "crash parent comm", e->crash_parent_comm,
+			    sizeof(e->crash_parent_comm)));
+	} else {
+		/* Version 1 counted every exec as a start. */
+		e->execs = e->starts;
+		e->start_exits = e->exits;
+		e->start_exits_failed = e->exits_failed;
+		e->start_lifetime_sum_us = e->lifetime_sum_us;
+	}
 	TRY(get_i64(r, "first_start_ms", &e->first_start_ms));
 	TRY(get_i64(r, "last_start_ms", &e->last_start_ms));
 	TRY(get_i64(r, "last_exit_ms", &e->last_exit_ms));
@@ -630,6 +665,15 @@ static int get_unit(struct reader *r, struct fig_unit *u)
 	TRY(get_i64(r, "pids_current", &u->pids_current));
 	TRY(get_i64(r, "pids_max", &u->pids_max));
 	TRY(get_i64(r, "pids_events_max", &u->pids_events_max));
+	if (r->version >= 2) {
+		TRY(get_u64(r, "starts", &u->starts));
+		TRY(get_u32(r, "crash_storm", &u->crash_storm));
+		TRY(get_i64(r, "crash_storm_since_ms", &u->crash_storm_since_ms));
+		TRY(get_u64(r, "crash_storms", &u->crash_storms));
+		TRY(get_u64(r, "window_crashes", &u->window_crashes));
+	} else {
+		u->starts = u->execs; /* version 1 counted every exec as a start */
+	}
 	TRY(get_count(r, "fork errnos", FIG_MAX_ERRNO, ERRNO_LEN, &u->n_fork_errnos));
 	for (uint32_t i = 0; i < u->n_fork_errnos; i++) {
 		TRY(get_u32(r, "fork errno", &u->fork_errnos[i].err));
@@ -827,10 +871,11 @@ int state_file_decode(const void *buf, size_t len, struct fig_state *ret, char *
 	payload_len = le(h + 16, 8);
 	crc = (uint32_t)le(h + 24, 4);
 	reserved = (uint32_t)le(h + 28, 4);
-	if (version != STATE_FILE_VERSION)
+	r.version = version;
+	if (version < STATE_FILE_MIN_VERSION || version > STATE_FILE_VERSION)
 		return fail(&r, -EPROTONOSUPPORT,
-			    "state file version %u, this rcatrace reads version %d", version,
-			    STATE_FILE_VERSION);
+			    "state file version %u, this rcatrace reads versions %d to %d",
+			    version, STATE_FILE_MIN_VERSION, STATE_FILE_VERSION);
 	if (header_len != HEADER_LEN || reserved != 0)
 		return fail(&r, -EINVAL, "malformed header");
 	if (payload_len > len - HEADER_LEN)

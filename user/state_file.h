@@ -57,7 +57,9 @@
 
 #include "figures.h"
 
-#define STATE_FILE_VERSION 1
+/* 2: starts as entries into a unit, execs, start_* and crash figures, crash storms. */
+#define STATE_FILE_VERSION 2
+#define STATE_FILE_MIN_VERSION 1
 /* state_file_load() refuses larger files, so state_file_save() refuses to write them. */
 #define STATE_FILE_MAX_BYTES (64u << 20)
 

@@ -16,6 +16,32 @@
  */
 size_t unit_name_from_path(char *dst, size_t size, const char *cgroup_path);
 
+/* A machine name, as the `machine` of its units. */
+#define UNIT_NAME_MACHINE_MAX 64
+
+/*
+ * The same, aware of machines (containers and guests with a service manager
+ * of their own): a unit inside one is named "MACHINE:unit" so it never merges
+ * with the host's unit of that name, and machine is set (else "").
+ *   /machine.slice/machine-web1.scope/payload/system.slice/nginx.service
+ *                                              -> web1:nginx.service, machine web1
+ *   /lxc.payload.c1/system.slice/cron.service  -> c1:cron.service, machine c1
+ *   /system.slice/docker-<id>.scope/system.slice/x.service
+ *                                              -> docker:<12 hex>:x.service
+ * A unit's own sub-cgroups are named after it (the deepest .service or
+ * .scope), and a trailing " (deleted)" (a cgroup read while it is removed)
+ * is never part of a name.
+ */
+size_t unit_name_split_path(char *dst, size_t size, char *machine, size_t msize,
+			    const char *cgroup_path);
+
+/*
+ * The unit part of a name made above; *machine gets its machine ("" for the
+ * host's units). "web1:nginx.service" -> "nginx.service", machine "web1";
+ * "docker:0123456789ab" -> itself, no machine.
+ */
+const char *unit_name_machine(const char *name, char *machine, size_t msize);
+
 /*
  * From the leaf name alone (the kernel's, for a cgroup already removed):
  * a unit or container name as above, else ".../<leaf>" to show it is partial.

@@ -18,6 +18,8 @@
 /* kernfs file handles carry the 64-bit node id; see FILEID_KERNFS in exportfs.h. */
 #define FILEID_KERNFS 0xfe
 #define WALK_MAX_DEPTH 32
+/* What readlink() adds to the path of a removed directory. */
+#define DELETED " (deleted)"
 #define CGROUP2_SUPER_MAGIC_VALUE 0x63677270
 
 struct cache_entry {
@@ -189,6 +191,15 @@ static int path_by_handle(struct unit_resolver *r, uint64_t id, char *dst, size_
 	if (strncmp(full, r->root, rootlen) != 0)
 		return -EXDEV;
 	snprintf(dst, size, "%s", full[rootlen] ? full + rootlen : "/");
+	/* Opened while it is removed: the path is right, the cgroup is gone. */
+	if ((size_t)n >= rootlen + sizeof(DELETED) - 1 &&
+	    strcmp(full + n - (sizeof(DELETED) - 1), DELETED) == 0) {
+		size_t dl = strlen(dst);
+
+		if (dl >= sizeof(DELETED) - 1)
+			dst[dl - (sizeof(DELETED) - 1)] = '\0';
+		return -ESTALE;
+	}
 	return 0;
 }
 
@@ -270,22 +281,57 @@ int unit_resolver__exists(struct unit_resolver *r, uint64_t cgroup_id)
 	return err;
 }
 
+/*
+ * The path of a cgroup that is gone: its parent's path and its own leaf
+ * name, both kept by the kernel side. The parent (a slice, a machine's
+ * payload) usually outlives it.
+ */
+static int path_from_parent(struct unit_resolver *r, uint64_t parent_id, const char *leaf,
+			    char *dst, size_t size)
+{
+	char parent[PATH_MAX];
+	int err;
+
+	if (!parent_id || !leaf || !leaf[0])
+		return -ENOENT;
+	err = unit_resolver__path(r, parent_id, parent, sizeof(parent));
+	if (err && !(err == -ESTALE && parent[0]))
+		return err;
+	if ((size_t)snprintf(dst, size, "%s/%s", strcmp(parent, "/") ? parent : "", leaf) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 enum unit_name_source unit_resolver__name(struct unit_resolver *r, uint64_t cgroup_id,
 					  const char *kernel_leaf, char *dst, size_t size)
+{
+	return unit_resolver__name_gone(r, cgroup_id, 0, kernel_leaf, dst, size);
+}
+
+enum unit_name_source unit_resolver__name_gone(struct unit_resolver *r, uint64_t cgroup_id,
+					       uint64_t parent_id, const char *kernel_leaf,
+					       char *dst, size_t size)
 {
 	struct cache_entry *e = cache_find(r, cgroup_id);
 	char path[PATH_MAX];
 	int32_t slot;
+	int err;
 
 	if (!e) {
 		slot = cache_slot(r);
 		e = &r->entries[slot];
 		memset(e, 0, sizeof(*e));
 		e->id = cgroup_id;
-		if (unit_resolver__path(r, cgroup_id, path, sizeof(path)) == 0) {
+		path[0] = '\0';
+		err = unit_resolver__path(r, cgroup_id, path, sizeof(path));
+		if (err == 0 || (err == -ESTALE && path[0])) {
 			unit_name_from_path(e->name, sizeof(e->name), path);
 			e->source = UNIT_NAME_FS;
 			r->stats.resolved++;
+		} else if (path_from_parent(r, parent_id, kernel_leaf, path, sizeof(path)) == 0) {
+			unit_name_from_path(e->name, sizeof(e->name), path);
+			e->source = UNIT_NAME_LEAF;
+			r->stats.from_leaf++;
 		} else if (kernel_leaf && kernel_leaf[0]) {
 			unit_name_from_leaf(e->name, sizeof(e->name), kernel_leaf);
 			e->source = UNIT_NAME_LEAF;

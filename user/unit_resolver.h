@@ -47,13 +47,25 @@ void unit_resolver__free(struct unit_resolver *r);
 enum unit_name_source unit_resolver__name(struct unit_resolver *r, uint64_t cgroup_id,
 					  const char *kernel_leaf, char *dst, size_t size);
 
+/*
+ * The same, for a cgroup that may be gone already: it is then named from its
+ * parent's path (parent_id, if that still exists) and its kernel leaf name,
+ * so a unit inside a machine keeps its machine.
+ */
+enum unit_name_source unit_resolver__name_gone(struct unit_resolver *r, uint64_t cgroup_id,
+					       uint64_t parent_id, const char *kernel_leaf,
+					       char *dst, size_t size);
+
 /* 1 if cgroup_id has a cached name (no lookup is done). */
 int unit_resolver__cached(struct unit_resolver *r, uint64_t cgroup_id);
 
 /* 1 if the cgroup still exists, 0 if it is gone, -errno if that cannot be told. */
 int unit_resolver__exists(struct unit_resolver *r, uint64_t cgroup_id);
 
-/* The cgroup v2 path of cgroup_id relative to the mount ("/system.slice/x.service"). */
+/*
+ * The cgroup v2 path of cgroup_id relative to the mount ("/system.slice/x.service").
+ * -ESTALE when the cgroup is being removed (dst still holds its path, without " (deleted)").
+ */
 int unit_resolver__path(struct unit_resolver *r, uint64_t cgroup_id, char *dst, size_t size);
 
 const char *unit_resolver__root(const struct unit_resolver *r);

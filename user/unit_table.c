@@ -7,7 +7,6 @@
 #include "clock.h"
 #include "unit_table.h"
 
-#define EXE_CACHE_SLOTS 16384
 #define MAX_TRACKS 4096
 #define UNKNOWN_EXE "(unknown)"
 #define MAX_UNIT_TRACKS 4096
@@ -31,11 +30,24 @@ struct unit_track {
 	uint64_t prev_forks; /* for the fork rate between two samples */
 	int64_t prev_ms;
 	uint64_t live_mem_gen; /* the sample that last saw memory for this unit */
+	int crash_init;
+	struct crash_storm_track crash;
+	uint64_t crash_storms; /* crash storms this run flagged */
 };
 
-struct exe_slot {
+/*
+ * Where this sample filed a ledger row: its exit statuses, keyed the same
+ * way in the kernel, go to the same unit and executable. Indexes, not
+ * pointers: the arrays may grow while the sample is read.
+ */
+struct exe_ref {
+	uint64_t unit_key;
 	uint64_t exe_id;
-	char path[RCA_EXE_PATH_LEN];
+	uint64_t gen; /* the sample that wrote it; older entries are empty */
+	uint32_t retired;
+	uint32_t unit_idx;
+	uint32_t exe_idx;
+	uint32_t _pad;
 };
 
 struct track {
@@ -58,12 +70,14 @@ struct unit_table {
 	unit_table_name_fn name;
 	void *name_ctx;
 	struct respawn_detector_config det;
-	struct exe_slot *exes;
+	struct exe_ref *refs; /* open addressing, n_refs slots */
+	uint32_t n_refs;
 	struct track *tracks;
 	uint32_t n_tracks;
 	uint64_t tracks_dropped;
 	struct memory_growth_config growth_cfg;
 	struct fork_storm_config fork_cfg;
+	struct crash_storm_config crash_cfg;
 	struct unit_track *units; /* open addressing by name, MAX_UNIT_TRACKS slots */
 	uint32_t n_units;
 	uint64_t unit_tracks_dropped;
@@ -87,10 +101,12 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	if (!t)
 		return NULL;
 	fig_state_init(&t->state);
-	t->exes = calloc(EXE_CACHE_SLOTS, sizeof(*t->exes));
+	/* Twice the ledger's size keeps probes short; calloc'd pages stay untouched until used. */
+	t->n_refs = 2 * (opts->max_ledger ? opts->max_ledger : RCA_DEFAULT_MAX_LEDGER);
+	t->refs = calloc(t->n_refs, sizeof(*t->refs));
 	t->tracks = calloc(MAX_TRACKS, sizeof(*t->tracks));
 	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
-	if (!t->exes || !t->tracks || !t->units)
+	if (!t->refs || !t->tracks || !t->units)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -112,6 +128,9 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	t->det = opts->detector;
 	t->growth_cfg = opts->growth;
 	t->fork_cfg = opts->fork_storm;
+	t->crash_cfg = opts->crash_storm;
+	if (!t->crash_cfg.window_ms)
+		crash_storm_config_default(&t->crash_cfg);
 	t->started_ms = clock_now_unix_ms();
 	snprintf(t->retired.boot_id, sizeof(t->retired.boot_id), "%s", t->boot_id);
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
@@ -130,7 +149,7 @@ void unit_table__free(struct unit_table *t)
 	boot_clear(&t->base_cur);
 	boot_clear(&t->retired);
 	boot_clear(&t->live);
-	free(t->exes);
+	free(t->refs);
 	free(t->tracks);
 	free(t->units);
 	free(t);
@@ -187,27 +206,20 @@ void unit_table__begin(struct unit_table *t)
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
 }
 
-static struct exe_slot *exe_slot(struct unit_table *t, uint64_t exe_id)
+static struct exe_ref *ref_slot(struct unit_table *t, uint64_t unit_key, uint64_t exe_id,
+				int create)
 {
-	return &t->exes[(exe_id * 0x9E3779B97F4A7C15ULL >> 40) % EXE_CACHE_SLOTS];
-}
+	uint32_t i = (uint32_t)(((unit_key ^ (exe_id * 0x9E3779B97F4A7C15ULL)) >> 17) % t->n_refs);
 
-void unit_table__learn_exe(struct unit_table *t, uint64_t exe_id, const char *path)
-{
-	struct exe_slot *s;
+	for (uint32_t probe = 0; probe < t->n_refs; probe++, i = (i + 1) % t->n_refs) {
+		struct exe_ref *r = &t->refs[i];
 
-	if (!exe_id || !path || !path[0])
-		return;
-	s = exe_slot(t, exe_id);
-	s->exe_id = exe_id;
-	snprintf(s->path, sizeof(s->path), "%s", path);
-}
-
-static const char *exe_path(struct unit_table *t, uint64_t exe_id)
-{
-	struct exe_slot *s = exe_slot(t, exe_id);
-
-	return exe_id && s->exe_id == exe_id ? s->path : UNKNOWN_EXE;
+		if (r->gen != t->gen)
+			return create ? r : NULL;
+		if (r->unit_key == unit_key && r->exe_id == exe_id)
+			return r;
+	}
+	return NULL;
 }
 
 static int64_t to_ms(uint64_t boot_ns)
@@ -215,12 +227,12 @@ static int64_t to_ms(uint64_t boot_ns)
 	return boot_ns ? clock_boot_ns_to_unix_ms(boot_ns) : 0;
 }
 
-static struct fig_unit *unit_for(struct unit_table *t, uint64_t cgroup_id, const char *leaf,
-				 int retired)
+static struct fig_unit *unit_for(struct unit_table *t, uint64_t cgroup_id, uint64_t parent_id,
+				 const char *leaf, int retired)
 {
 	char name[FIG_UNIT_NAME_MAX];
 
-	t->name(t->name_ctx, cgroup_id, leaf, name, sizeof(name));
+	t->name(t->name_ctx, cgroup_id, parent_id, leaf, name, sizeof(name));
 	return fig_boot_unit(retired ? &t->retired : &t->live, name);
 }
 
@@ -233,9 +245,10 @@ void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct
 
 	memcpy(leaf, st->name, RCA_CGROUP_NAME_LEN);
 	leaf[RCA_CGROUP_NAME_LEN] = '\0';
-	u = unit_for(t, cgroup_id, leaf, retired);
+	u = unit_for(t, cgroup_id, st->parent_id, leaf, retired);
 	if (!u)
 		return;
+	u->starts += st->starts;
 	u->forks += st->forks;
 	u->threads += st->threads;
 	u->execs += st->execs;
@@ -248,31 +261,40 @@ void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct
 		u->last_ms = last;
 }
 
-static struct fig_exe *exe_for(struct unit_table *t, uint64_t cgroup_id, uint64_t exe_id,
-			       int retired)
-{
-	struct fig_unit *u = unit_for(t, cgroup_id, NULL, retired);
-
-	return u ? fig_unit_exe(u, exe_path(t, exe_id)) : NULL;
-}
-
 void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *key,
 			    const struct rca_ledger *l, int retired)
 {
+	struct fig_boot *b = retired ? &t->retired : &t->live;
 	char path[RCA_EXE_PATH_LEN];
+	struct fig_unit *u;
 	struct fig_exe *e;
+	struct exe_ref *ref;
 	int64_t ms;
 
 	memcpy(path, l->path, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
-	if (path[0] && exe_slot(t, key->exe_id)->exe_id != key->exe_id)
-		unit_table__learn_exe(t, key->exe_id, path);
-	e = exe_for(t, key->cgroup_id, key->exe_id, retired);
+	u = unit_for(t, l->cgroup_id, 0, NULL, retired);
+	if (!u)
+		return;
+	e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
 	if (!e)
 		return;
+	ref = ref_slot(t, key->unit_key, key->exe_id, 1);
+	if (ref) {
+		ref->gen = t->gen;
+		ref->unit_key = key->unit_key;
+		ref->exe_id = key->exe_id;
+		ref->retired = retired;
+		ref->unit_idx = (uint32_t)(u - b->units);
+		ref->exe_idx = (uint32_t)(e - u->exes);
+	}
 	e->starts += l->starts;
+	e->execs += l->execs;
 	e->exits += l->exits;
 	e->exits_failed += l->exits_failed;
+	e->start_exits += l->start_exits;
+	e->start_exits_failed += l->start_exits_failed;
+	e->start_lifetime_sum_us += l->start_lifetime_sum_us;
 	e->gaps += l->gaps;
 	e->gap_sum_ns += l->gap_sum_ns;
 	e->gap_sumsq_ms2 += l->gap_sumsq_ms2;
@@ -290,13 +312,37 @@ void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *k
 		e->last_exit_ms = ms;
 }
 
-void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key, uint64_t count,
-			    int retired)
+void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key,
+			    const struct rca_status *st, int retired)
 {
-	struct fig_exe *e = exe_for(t, key->cgroup_id, key->exe_id, retired);
+	struct fig_boot *b = retired ? &t->retired : &t->live;
+	const struct exe_ref *ref = ref_slot(t, key->unit_key, key->exe_id, 0);
+	struct fig_exe *e = NULL;
+	int64_t ms;
 
-	if (e)
-		fig_exe_add_status(e, key->kind, key->value, count);
+	if (ref && ref->retired == (uint32_t)retired && ref->unit_idx < b->n_units &&
+	    ref->exe_idx < b->units[ref->unit_idx].n_exes) {
+		e = &b->units[ref->unit_idx].exes[ref->exe_idx];
+	} else {
+		/* No ledger row (its map was full): the unit is known, the executable is not. */
+		struct fig_unit *u = unit_for(t, st->cgroup_id, 0, NULL, retired);
+
+		e = u ? fig_unit_exe(u, UNKNOWN_EXE) : NULL;
+	}
+	if (!e)
+		return;
+	fig_exe_add_status(e, key->kind, key->value, st->count);
+	ms = to_ms(st->last_ns);
+	if (key->kind == RCA_STATUS_SIGNAL && fig_signal_is_crash(key->value) &&
+	    ms > e->crash_last_ms) {
+		e->crash_last_ms = ms;
+		e->crash_signal = key->value;
+		e->crash_ppid = st->last_ppid;
+		memcpy(e->crash_comm, st->comm, RCA_COMM_LEN);
+		e->crash_comm[RCA_COMM_LEN] = '\0';
+		memcpy(e->crash_parent_comm, st->parent_comm, RCA_COMM_LEN);
+		e->crash_parent_comm[RCA_COMM_LEN] = '\0';
+	}
 }
 
 void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
@@ -308,7 +354,7 @@ void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct 
 
 	if (retired)
 		return; /* a gone cgroup holds no memory: its unit keeps its last figures */
-	u = unit_for(t, cgroup_id, NULL, 0);
+	u = unit_for(t, cgroup_id, 0, NULL, 0);
 	if (!u)
 		return;
 	for (int i = 0; i < RCA_MEM_KINDS; i++)
@@ -327,8 +373,8 @@ void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key,
 	char sender[FIG_UNIT_NAME_MAX];
 	struct fig_unit *target, *from;
 
-	t->name(t->name_ctx, key->sender_cgroup_id, NULL, sender, sizeof(sender));
-	target = unit_for(t, key->target_cgroup_id, NULL, retired);
+	t->name(t->name_ctx, key->sender_cgroup_id, 0, NULL, sender, sizeof(sender));
+	target = unit_for(t, key->target_cgroup_id, 0, NULL, retired);
 	if (target) {
 		target->kills_received += count;
 		fig_unit_add_kills(target, sender, key->signal, key->by_kernel, count);
@@ -341,7 +387,7 @@ void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key,
 void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
 			      uint64_t count, int retired)
 {
-	struct fig_unit *u = unit_for(t, key->cgroup_id, NULL, retired);
+	struct fig_unit *u = unit_for(t, key->cgroup_id, 0, NULL, retired);
 
 	if (!u)
 		return;
@@ -444,13 +490,14 @@ static void sample_of(const struct fig_exe *e, int64_t now_ms, struct respawn_sa
 {
 	memset(s, 0, sizeof(*s));
 	s->now_ms = now_ms;
+	/* Only starts and how they ended: a unit's own work is never a respawn. */
 	s->starts = e->starts;
-	s->exits = e->exits;
-	s->exits_failed = e->exits_failed;
+	s->exits = e->start_exits;
+	s->exits_failed = e->start_exits_failed;
 	s->gaps = e->gaps;
 	s->gap_sum_ns = e->gap_sum_ns;
 	s->gap_sumsq_ms2 = e->gap_sumsq_ms2;
-	s->lifetime_sum_us = e->lifetime_sum_us;
+	s->lifetime_sum_us = e->start_lifetime_sum_us;
 	s->last_start_ms = e->last_start_ms;
 }
 
@@ -550,7 +597,53 @@ static void update_memory(struct unit_table *t, struct unit_track *tr, struct fi
 				      : -1;
 }
 
-/* Per unit: memory growth and leak suspects, fork storms, controller figures. */
+/* The executable of a unit that crashed last: its signal, comm and parent tell the story. */
+static const struct fig_exe *last_crashed(const struct fig_unit *u)
+{
+	const struct fig_exe *best = NULL;
+
+	for (uint32_t i = 0; i < u->n_exes; i++)
+		if (u->exes[i].crash_last_ms && (!best || u->exes[i].crash_last_ms > best->crash_last_ms))
+			best = &u->exes[i];
+	return best;
+}
+
+/* Crash storms: processes of the unit dying of crash signals again and again. */
+static void run_crash_storm(struct unit_table *t, struct unit_track *tr, struct fig_unit *u,
+			    int64_t now_ms, unit_table_finding_fn fn, void *ctx)
+{
+	uint64_t crashes = fig_unit_crashes(u);
+	enum crash_storm_transition ct;
+
+	if (!tr->crash_init) {
+		const struct fig_unit *bu = fig_boot_find_unit(&t->base_cur, u->name);
+
+		/* Crashes an earlier run saw are history; this run's are all new. */
+		crash_storm_track_init(&tr->crash, bu ? fig_unit_crashes(bu) : 0);
+		tr->crash_init = 1;
+	}
+	ct = crash_storm_track_observe(&tr->crash, &t->crash_cfg, now_ms, crashes);
+	if (ct == CRASH_STORM_STARTED)
+		tr->crash_storms++;
+	u->crash_storms += tr->crash_storms; /* the merge brought earlier runs' */
+	u->crash_storm = tr->crash.storm;
+	if (tr->crash.since_ms)
+		u->crash_storm_since_ms = tr->crash.since_ms;
+	u->window_crashes = crash_storm_window_crashes(&tr->crash, &t->crash_cfg, now_ms);
+	if (ct != CRASH_STORM_NO_CHANGE && fn) {
+		struct unit_table_finding f = { .unit = u, .kind = FINDING_CRASH_STORM };
+		const struct fig_exe *e = last_crashed(u);
+
+		f.started = ct == CRASH_STORM_STARTED;
+		f.crash.window_crashes = u->window_crashes;
+		f.crash.crashes = crashes;
+		f.crash.exe = e;
+		f.crash.signal = e ? e->crash_signal : 0;
+		fn(ctx, &f);
+	}
+}
+
+/* Per unit: memory growth and leak suspects, fork storms, crash storms, controller figures. */
 static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t now_ms,
 			    unit_table_finding_fn fn, void *ctx)
 {
@@ -638,6 +731,7 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 			f.fork = tr->fork_fig;
 			fn(ctx, &f);
 		}
+		run_crash_storm(t, tr, u, now_ms, fn, ctx);
 	}
 }
 
@@ -671,16 +765,4 @@ const struct fig_state *unit_table__state(const struct unit_table *t)
 const struct fig_boot *unit_table__current(const struct unit_table *t)
 {
 	return fig_state_find_boot(&t->state, t->boot_id);
-}
-
-int unit_table__exe_figures(const struct unit_table *t, const char *unit, const char *path,
-			    struct respawn_figures *ret)
-{
-	for (uint32_t i = 0; i < t->n_tracks; i++) {
-		if (strcmp(t->tracks[i].unit, unit) == 0 && strcmp(t->tracks[i].path, path) == 0) {
-			respawn_track_figures(&t->tracks[i].rt, ret);
-			return 0;
-		}
-	}
-	return -ENOENT;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cgroup_controllers.h"
+#include "crash_storm.h"
 #include "figures.h"
 #include "fork_storm.h"
 #include "memory_growth.h"
@@ -21,9 +22,12 @@
 
 struct unit_table;
 
-/* Names a cgroup id (leaf may be NULL); returns non-zero when it could not be named. */
-typedef int (*unit_table_name_fn)(void *ctx, uint64_t cgroup_id, const char *leaf, char *dst,
-				  size_t size);
+/*
+ * Names a cgroup id; parent_id and leaf (0 and NULL when unknown) name one
+ * already gone. Returns non-zero when it could not be named.
+ */
+typedef int (*unit_table_name_fn)(void *ctx, uint64_t cgroup_id, uint64_t parent_id,
+				  const char *leaf, char *dst, size_t size);
 
 struct unit_table_opts {
 	const struct fig_state *base; /* state file contents, or NULL; copied */
@@ -34,12 +38,23 @@ struct unit_table_opts {
 	struct respawn_detector_config detector;
 	struct memory_growth_config growth;
 	struct fork_storm_config fork_storm;
+	struct crash_storm_config crash_storm;
+	uint32_t max_ledger; /* entries the kernel's ledger holds: sizes the per-sample join */
 };
 
 enum finding_kind {
 	FINDING_RESPAWN_STORM = 1,
 	FINDING_FORK_STORM = 2,
 	FINDING_LEAK_SUSPECT = 3,
+	FINDING_CRASH_STORM = 4,
+};
+
+/* What a crash storm finding says: how many, which signal, who, and who replaces them. */
+struct crash_storm_figures {
+	uint64_t window_crashes; /* crash exits in the detector's window */
+	uint64_t crashes;        /* crash exits of the unit in all */
+	uint32_t signal;         /* of the latest crash */
+	const struct fig_exe *exe; /* the executable that crashed last (comm and parent inside) */
 };
 
 struct unit_table_finding {
@@ -52,6 +67,8 @@ struct unit_table_finding {
 	struct respawn_figures fig;
 	/* FINDING_FORK_STORM: */
 	struct fork_storm_figures fork;
+	/* FINDING_CRASH_STORM: */
+	struct crash_storm_figures crash;
 };
 
 typedef void (*unit_table_finding_fn)(void *ctx, const struct unit_table_finding *f);
@@ -66,8 +83,9 @@ void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct
 			  int retired);
 void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *key,
 			    const struct rca_ledger *l, int retired);
-void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key, uint64_t count,
-			    int retired);
+/* After the ledger: a status row is filed under its ledger row's unit and executable. */
+void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key,
+			    const struct rca_status *st, int retired);
 void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
 			 int retired);
 void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
@@ -89,8 +107,6 @@ int unit_table__add_kill_record(struct unit_table *t, const struct fig_kill *k);
 uint32_t unit_table__top_units(const struct unit_table *t, int by_growth, struct fig_top_unit *out,
 			       uint32_t n);
 
-/* An executable path learned from an exec record (the ledger keeps only the first one). */
-void unit_table__learn_exe(struct unit_table *t, uint64_t exe_id, const char *path);
 /* Ends the sample: merges, runs the detector, calls fn for each storm start/end. */
 int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn fn, void *ctx);
 
@@ -101,8 +117,4 @@ void unit_table__set_lost(struct unit_table *t, const uint64_t lost[RCA_LOST_KIN
 /* The whole state (earlier boots + this one), as of the last unit_table__end(). */
 const struct fig_state *unit_table__state(const struct unit_table *t);
 const struct fig_boot *unit_table__current(const struct unit_table *t);
-/* Window figures of one executable, if the detector tracks it. */
-int unit_table__exe_figures(const struct unit_table *t, const char *unit, const char *path,
-			    struct respawn_figures *ret);
-
 #endif

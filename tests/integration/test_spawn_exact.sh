@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # 200 spawns of `sh -c "exit $((i % 4))"` in spawn200.service: exactly 200 exec
-# and 200 exit records, 50 of each exit code; the spawning shell not counted.
+# and 200 exit records, 50 of each exit code. The driver that moved itself in
+# is the unit's one start; the 200 shells it runs are its work (execs).
 . "$(dirname "$0")/lib.sh"
 
 make_unit spawn200.service > /dev/null
@@ -34,7 +35,11 @@ assert_eq "driver exit recorded" 1 \
 
 # The exact counters (maps, not the ring buffer): summary and state file agree.
 summary=$(jq -c 'select(.type == "summary") | .units[] | select(.unit == "spawn200.service")' "$WORK/out")
-assert_eq "summary starts" 200 "$(jq .starts <<< "$summary")"
+assert_eq "summary starts (the driver entering)" 1 "$(jq .starts <<< "$summary")"
+assert_eq "summary execs (its work)" 200 "$(jq .execs <<< "$summary")"
+assert_eq "/bin/sh: work, no start" '{"starts":0,"execs":200}' \
+	"$(jq -c '.executables[] | select(.executable == "/bin/sh") | {starts, execs}' <<< "$summary")"
+assert_eq "work is never a storm" false "$(jq .storm <<< "$summary")"
 assert_eq "summary exits (200 + driver)" 201 "$(jq .exits <<< "$summary")"
 assert_eq "summary exit codes" '{"0":51,"1":50,"2":50,"3":50}' "$(jq -c .exit_codes <<< "$summary")"
 assert_eq "summary signals" '{}' "$(jq -c .signals <<< "$summary")"
@@ -42,6 +47,7 @@ assert_eq "stats line present" 1 "$(jq -c 'select(.type == "stats")' "$WORK/out"
 assert_eq "no ring-buffer loss" 0 "$(jq -s '[.[] | select(.type == "stats")] | last | .lost.ringbuf_exec + .lost.ringbuf_exit' "$WORK/out")"
 
 dump=$("$RCATRACE" dump --json --state "$WORK/state" --unit spawn200.service)
-assert_eq "dump starts" 200 "$(jq '.units[0].starts' <<< "$dump")"
+assert_eq "dump starts" 1 "$(jq '.units[0].starts' <<< "$dump")"
+assert_eq "dump execs" 200 "$(jq '.units[0].execs' <<< "$dump")"
 assert_eq "dump exit codes" '{"0":51,"1":50,"2":50,"3":50}' "$(jq -c '.units[0].exit_codes' <<< "$dump")"
 finish

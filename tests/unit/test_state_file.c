@@ -763,6 +763,12 @@ static void test_exact_bytes(void **state)
 	PB_RAW(&payload, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff); /* pids_current -1 */
 	PB_RAW(&payload, 100, 0, 0, 0, 0, 0, 0, 0); /* pids_max */
 	PB_RAW(&payload, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff); /* pids_events_max -1 */
+	/* version 2 */
+	PB_RAW(&payload, 13, 0, 0, 0, 0, 0, 0, 0); /* starts */
+	PB_RAW(&payload, 1, 0, 0, 0); /* crash_storm */
+	PB_RAW(&payload, 0x85, 0x03, 0, 0, 0, 0, 0, 0); /* crash_storm_since_ms 901 */
+	PB_RAW(&payload, 2, 0, 0, 0, 0, 0, 0, 0); /* crash_storms */
+	PB_RAW(&payload, 14, 0, 0, 0, 0, 0, 0, 0); /* window_crashes */
 	PB_RAW(&payload, 1, 0, 0, 0); /* 1 fork errno */
 	PB_RAW(&payload, 11, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0); /* EAGAIN x2 */
 	PB_RAW(&payload, 1, 0, 0, 0); /* 1 kill count */
@@ -772,7 +778,14 @@ static void test_exact_bytes(void **state)
 	PB_RAW(&payload, 1, 0, 0, 0); /* 1 executable */
 	PB_RAW(&payload, 2, 0, '/', 'x'); /* path */
 	PB_RAW(&payload, 5, 0, 0, 0, 0, 0, 0, 0); /* starts */
-	pb_zeros(&payload, 9 * 8); /* exits .. lifetime_sum_us */
+	pb_zeros(&payload, 2 * 8); /* exits, exits_failed */
+	/* version 2 */
+	PB_RAW(&payload, 15, 0, 0, 0, 0, 0, 0, 0); /* execs */
+	pb_zeros(&payload, 3 * 8); /* start_exits .. start_lifetime_sum_us */
+	PB_RAW(&payload, 0x10, 0, 0, 0, 0, 0, 0, 0); /* crash_last_ms 16 */
+	PB_RAW(&payload, 11, 0, 0, 0, 0x2a, 0, 0, 0); /* crash_signal SIGSEGV, crash_ppid 42 */
+	PB_RAW(&payload, 1, 0, 'w', 1, 0, 'm'); /* crash comm, parent comm */
+	pb_zeros(&payload, 7 * 8); /* first_start_ms .. lifetime_sum_us */
 	PB_RAW(&payload, 3, 0, 0, 0); /* 3 buckets: trailing empty ones are left out */
 	pb_zeros(&payload, 2 * 8);
 	PB_RAW(&payload, 6, 0, 0, 0, 0, 0, 0, 0);
@@ -848,8 +861,19 @@ static void test_exact_bytes(void **state)
 	u->fork_rate_per_s = -2.0;
 	u->procs_alive = 3;
 	u->pids_max = 100;
+	u->starts = 13;
+	u->crash_storm = 1;
+	u->crash_storm_since_ms = 901;
+	u->crash_storms = 2;
+	u->window_crashes = 14;
 	e = fig_unit_exe(u, "/x");
 	e->starts = 5;
+	e->execs = 15;
+	e->crash_last_ms = 16;
+	e->crash_signal = 11;
+	e->crash_ppid = 42;
+	strcpy(e->crash_comm, "w");
+	strcpy(e->crash_parent_comm, "m");
 	e->lifetime_hist[2] = 6;
 	fig_exe_add_status(e, RCA_STATUS_SIGNAL, 9, 7);
 	e->respawn_class = RESPAWN_STORM;
@@ -1153,10 +1177,10 @@ static void test_wrong_version(void **state)
 
 	(void)state;
 	encode_sample((void **)&buf, &len);
-	buf[8] = 2;
+	buf[8] = STATE_FILE_VERSION + 1;
 	assert_int_equal(decode_checked(buf, len, &d, err, sizeof(err), NULL),
 			 -EPROTONOSUPPORT);
-	assert_string_equal(err, "state file version 2, this rcatrace reads version 1");
+	assert_string_equal(err, "state file version 3, this rcatrace reads versions 1 to 2");
 	buf[8] = 0;
 	assert_int_equal(decode_checked(buf, len, &d, err, sizeof(err), NULL),
 			 -EPROTONOSUPPORT);
@@ -1672,7 +1696,8 @@ static void test_crafted_payloads(void **state)
 		int r;
 
 		c->build(&payload);
-		file = seal(payload.p, payload.n, STATE_FILE_VERSION, &flen);
+		/* The crafted payloads are laid out as version 1, which is still read. */
+		file = seal(payload.p, payload.n, 1, &flen);
 		r = decode_checked(file, flen, &d, err, sizeof(err), &alloc);
 		print_message("case %s: %d, %zu bytes allocated for %zu, \"%s\"\n", c->name, r,
 			      alloc, flen, err);

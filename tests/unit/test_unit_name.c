@@ -53,8 +53,31 @@ static struct name_case name_cases[] = {
 	  .in = "/system.slice/logrotate.timer", .want = "logrotate.timer" },
 	{ .name = "path: bare suffix is not a unit", .fn = FROM_PATH, .in = "/x/.service",
 	  .want = "/x/.service" },
-	{ .name = "path: unit-like inner component, plain leaf", .fn = FROM_PATH,
-	  .in = "/system.slice/foo.service/worker", .want = "/system.slice/foo.service/worker" },
+	{ .name = "path: a unit's own sub-cgroup is the unit", .fn = FROM_PATH,
+	  .in = "/system.slice/foo.service/worker", .want = "foo.service" },
+	{ .name = "path: a removed cgroup read back with \" (deleted)\"", .fn = FROM_PATH,
+	  .in = "/system.slice/system-serial\\x2dgetty.slice/serial-getty@ttyS0.service (deleted)",
+	  .want = "serial-getty@ttyS0.service" },
+	/* machines: guests and containers with a service manager of their own */
+	{ .name = "path: nspawn guest's service", .fn = FROM_PATH,
+	  .in = "/machine.slice/machine-debian\\x2dguest.scope/payload/system.slice/"
+		"system-serial\\x2dgetty.slice/serial-getty@ttyS0.service",
+	  .want = "debian-guest:serial-getty@ttyS0.service" },
+	{ .name = "path: nspawn guest's PID 1", .fn = FROM_PATH,
+	  .in = "/machine.slice/machine-web1.scope/payload/init.scope", .want = "web1:init.scope" },
+	{ .name = "path: nspawn guest's root", .fn = FROM_PATH,
+	  .in = "/machine.slice/machine-web1.scope/payload", .want = "web1:/" },
+	{ .name = "path: nspawn guest's plain cgroup", .fn = FROM_PATH,
+	  .in = "/machine.slice/machine-web1.scope/payload/mine/sub", .want = "web1:/mine/sub" },
+	{ .name = "path: nspawn's own supervisor is a host unit", .fn = FROM_PATH,
+	  .in = "/machine.slice/machine-web1.scope/supervisor", .want = "machine-web1.scope" },
+	{ .name = "path: LXC container's service", .fn = FROM_PATH,
+	  .in = "/lxc.payload.c1/system.slice/cron.service", .want = "c1:cron.service" },
+	{ .name = "path: docker container running systemd", .fn = FROM_PATH,
+	  .in = "/system.slice/docker-" ID64 ".scope/system.slice/nginx.service",
+	  .want = "docker:" ID12 ":nginx.service" },
+	{ .name = "path: a delegated service's sub-cgroup is no machine", .fn = FROM_PATH,
+	  .in = "/system.slice/foo.service/payload/x.service", .want = "x.service" },
 	/* containers: systemd cgroup driver */
 	{ .name = "path: docker scope", .fn = FROM_PATH,
 	  .in = "/system.slice/docker-" ID64 ".scope", .want = "docker:" ID12 },
@@ -201,6 +224,39 @@ static struct unit_case unit_cases[] = {
 	{ .name = "is_unit: plain name", .in = "worker", .want = 0 },
 };
 
+struct split_case {
+	const char *name;
+	const char *in;
+	const char *unit;
+	const char *machine;
+};
+
+static struct split_case split_cases[] = {
+	{ .name = "split: host unit", .in = "cron.service", .unit = "cron.service", .machine = "" },
+	{ .name = "split: machine's unit", .in = "web1:cron.service", .unit = "cron.service",
+	  .machine = "web1" },
+	{ .name = "split: machine's root", .in = "web1:/", .unit = "/", .machine = "web1" },
+	{ .name = "split: machine's plain path", .in = "web1:/a/b", .unit = "/a/b",
+	  .machine = "web1" },
+	{ .name = "split: container is no machine", .in = "docker:" ID12, .unit = "docker:" ID12,
+	  .machine = "" },
+	{ .name = "split: container running systemd", .in = "docker:" ID12 ":x.service",
+	  .unit = "x.service", .machine = "docker:" ID12 },
+	{ .name = "split: unnamed cgroup", .in = "cgroup:42", .unit = "cgroup:42", .machine = "" },
+	{ .name = "split: host path with a colon", .in = "/a:b.service", .unit = "/a:b.service",
+	  .machine = "" },
+	{ .name = "split: partial leaf", .in = ".../worker", .unit = ".../worker", .machine = "" },
+};
+
+static void test_split(void **state)
+{
+	const struct split_case *c = *state;
+	char machine[UNIT_NAME_MACHINE_MAX] = "garbage";
+
+	assert_string_equal(unit_name_machine(c->in, machine, sizeof(machine)), c->unit);
+	assert_string_equal(machine, c->machine);
+}
+
 static void test_is_systemd_unit(void **state)
 {
 	const struct unit_case *c = *state;
@@ -208,7 +264,9 @@ static void test_is_systemd_unit(void **state)
 	assert_int_equal(unit_name_is_systemd_unit(c->in), c->want);
 }
 
-#define N_TESTS (ARRAY_SIZE(name_cases) + ARRAY_SIZE(size_zero_cases) + ARRAY_SIZE(unit_cases))
+#define N_TESTS                                                                \
+	(ARRAY_SIZE(name_cases) + ARRAY_SIZE(size_zero_cases) + ARRAY_SIZE(unit_cases) + \
+	 ARRAY_SIZE(split_cases))
 
 int main(void)
 {
@@ -223,6 +281,7 @@ int main(void)
 	ADD_ROWS(name_cases, test_name);
 	ADD_ROWS(size_zero_cases, test_size_zero);
 	ADD_ROWS(unit_cases, test_is_systemd_unit);
+	ADD_ROWS(split_cases, test_split);
 	if (n != N_TESTS) {
 		fprintf(stderr, "test table miscounted: %zu of %zu\n", n, (size_t)N_TESTS);
 		return 1;
