@@ -51,6 +51,8 @@ enum family_id {
 	F_UNITS,
 	F_UNITS_FOLDED,
 	F_UNIT_STARTS,
+	F_UNIT_EXECS,
+	F_UNIT_CRASH_STORM,
 	F_UNIT_EXITS,
 	F_UNIT_EXITS_FAILED,
 	F_UNIT_STORM,
@@ -88,7 +90,11 @@ static const struct family families[F_COUNT] = {
 	[F_UNITS_FOLDED] = { "rcatrace_metrics_units_folded", FAMILY_GAUGE, MERGE_SUM, 0,
 			     "Units past --metrics-max-units whose figures are summed into unit=other." },
 	[F_UNIT_STARTS] = { "rcatrace_unit_starts", FAMILY_COUNTER, MERGE_SUM, 0,
-			    "Processes started (exec) in the unit this boot." },
+			    "Starts of the unit this boot: processes that entered it from outside." },
+	[F_UNIT_EXECS] = { "rcatrace_unit_execs", FAMILY_COUNTER, MERGE_SUM, 0,
+			   "Execs in the unit this boot, its own work included." },
+	[F_UNIT_CRASH_STORM] = { "rcatrace_unit_crash_storm", FAMILY_GAUGE, MERGE_MAX, 0,
+				 "1 while processes of the unit die of crash signals again and again." },
 	[F_UNIT_EXITS] = { "rcatrace_unit_exits", FAMILY_COUNTER, MERGE_SUM, 0,
 			   "Exits of processes started in the unit this boot, by exit code or killing signal." },
 	[F_UNIT_EXITS_FAILED] = { "rcatrace_unit_exits_failed", FAMILY_COUNTER, MERGE_SUM, 0,
@@ -417,7 +423,9 @@ static void collect_unit(struct metrics *m, const struct fig_unit *u, const char
 	char sig[16], full[24], value[16];
 
 	labels_unit(&base, label);
-	push_u(m, F_UNIT_STARTS, labels_copy(&l, &base), u->execs);
+	push_u(m, F_UNIT_STARTS, labels_copy(&l, &base), u->starts);
+	push_u(m, F_UNIT_EXECS, labels_copy(&l, &base), u->execs);
+	push_u(m, F_UNIT_CRASH_STORM, labels_copy(&l, &base), u->crash_storm);
 	for (uint32_t e = 0; e < u->n_exes; e++) {
 		const struct fig_exe *x = &u->exes[e];
 
@@ -535,7 +543,7 @@ static int collect_units(struct metrics *m, const struct metrics_input *in)
 		const struct fig_unit *u = &boot->units[i];
 
 		order[i] = (struct unit_rank){ .index = i, .alarm = report_unit_alarm(u),
-					       .weight = u->execs + u->forks, .name = u->name };
+					       .weight = u->starts + u->execs + u->forks, .name = u->name };
 	}
 	qsort(order, n, sizeof(*order), unit_rank_cmp);
 	for (uint32_t i = 0; i < n_exported; i++)

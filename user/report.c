@@ -435,6 +435,8 @@ void report_format_alerts(char *dst, size_t size, const struct fig_unit *u)
 	dst[0] = '\0';
 	if (report_unit_storm(u))
 		pos += (size_t)snprintf(dst + pos, size - pos, "%sSTORM", pos ? "," : "");
+	if (u->crash_storm && pos < size)
+		pos += (size_t)snprintf(dst + pos, size - pos, "%sCRASH", pos ? "," : "");
 	if (u->mem.leak_suspect && pos < size)
 		pos += (size_t)snprintf(dst + pos, size - pos, "%sLEAK", pos ? "," : "");
 	if (u->fork_storm && pos < size)
@@ -484,7 +486,7 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 		report_format_alerts(alerts, sizeof(alerts), u);
 		fprintf(f, wide ? "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %-24s"
 				: "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s",
-			name, exe, (unsigned long long)u->execs, period, life, rss, growth, eta, alerts,
+			name, exe, (unsigned long long)u->starts, period, life, rss, growth, eta, alerts,
 			status[0] ? status : "-");
 		if (wide) {
 			format_time(first, sizeof(first), u->first_ms);

@@ -115,8 +115,8 @@ static void render_table(struct view *v, struct row *rows, uint32_t n, int64_t n
 			(unsigned long long)st->lost[RCA_LOST_UNITS_FULL],
 			(unsigned long long)st->lost[RCA_LOST_LEDGER_FULL],
 			(unsigned long long)st->lost[RCA_LOST_STATUS_FULL]);
-	fprintf(f, "\n%-36s %8s %8s %8s %7s %8s %8s %-12s %s\n", "UNIT", "STARTS", "EXITS",
-		"FAILED", "EV/S", "RSS MiB", "KiB/s", "ALERTS", "EXITS BY CODE / SIGNAL");
+	fprintf(f, "\n%-36s %8s %8s %8s %8s %7s %8s %8s %-12s %s\n", "UNIT", "STARTS", "EXECS",
+		"EXITS", "FAILED", "EV/S", "RSS MiB", "KiB/s", "ALERTS", "EXITS BY CODE / SIGNAL");
 	for (uint32_t i = 0; i < n && i < max_rows; i++) {
 		const struct fig_unit *u = rows[i].u;
 		const struct fig_memory *m = &u->mem;
@@ -133,8 +133,9 @@ static void render_table(struct view *v, struct row *rows, uint32_t n, int64_t n
 			snprintf(rss, sizeof(rss), "-");
 			snprintf(growth, sizeof(growth), "-");
 		}
-		fprintf(f, "%-36s %8llu %8llu %8llu %7.1f %8s %8s %-12s %s\n", name,
-			(unsigned long long)u->execs, (unsigned long long)u->exits,
+		fprintf(f, "%-36s %8llu %8llu %8llu %8llu %7.1f %8s %8s %-12s %s\n", name,
+			(unsigned long long)u->starts, (unsigned long long)u->execs,
+			(unsigned long long)u->exits,
 			(unsigned long long)u->exits_failed, rows[i].rate, rss,
 			growth[0] == 'n' ? "-" : growth, alerts, status);
 	}
@@ -163,9 +164,10 @@ static void render_lines(struct view *v, struct row *rows, uint32_t n, int64_t n
 		escape_terminal(name, sizeof(name), u->name, strlen(u->name));
 		report_format_status(status, sizeof(status), u);
 		fprintf(v->o.out,
-			"%s unit=%s starts=%llu exits=%llu failed=%llu rate=%.1f/s rss_kib=%llu "
-			"growth_kib_s=%.1f alerts=%s exits_by=%s\n",
-			when, name, (unsigned long long)u->execs, (unsigned long long)u->exits,
+			"%s unit=%s starts=%llu execs=%llu exits=%llu failed=%llu rate=%.1f/s "
+			"rss_kib=%llu growth_kib_s=%.1f alerts=%s exits_by=%s\n",
+			when, name, (unsigned long long)u->starts, (unsigned long long)u->execs,
+			(unsigned long long)u->exits,
 			(unsigned long long)u->exits_failed, rows[i].rate,
 			(unsigned long long)(u->mem.rss_anon_kib + u->mem.rss_file_kib +
 					     u->mem.rss_shmem_kib),

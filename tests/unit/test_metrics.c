@@ -201,7 +201,9 @@ static void small_state(struct small *s)
 	assert_non_null(b);
 	a = fig_boot_unit(b, "a.service");
 	assert_non_null(a);
-	a->execs = 20;
+	a->starts = 20;
+	a->execs = 25;
+	a->crash_storm = 1;
 	a->exits = 20;
 	a->exits_failed = 3;
 	a->forks = 20;
@@ -230,6 +232,7 @@ static void small_state(struct small *s)
 
 	u = fig_boot_unit(b, "b.service");
 	assert_non_null(u);
+	u->starts = 1;
 	u->execs = 1;
 	u->forks = 1;
 	u->kills_sent = 2;
@@ -283,9 +286,17 @@ static void small_state(struct small *s)
 	     "Units past --metrics-max-units whose figures are summed into unit=other.")      \
 	"rcatrace_metrics_units_folded 0\n"                                                   \
 	META("rcatrace_unit_starts", "_total", "counter",                                     \
-	     "Processes started (exec) in the unit this boot.")                               \
+	     "Starts of the unit this boot: processes that entered it from outside.")         \
 	"rcatrace_unit_starts_total{unit=\"a.service\"} 20\n"                                 \
 	"rcatrace_unit_starts_total{unit=\"b.service\"} 1\n"                                  \
+	META("rcatrace_unit_execs", "_total", "counter",                                      \
+	     "Execs in the unit this boot, its own work included.")                           \
+	"rcatrace_unit_execs_total{unit=\"a.service\"} 25\n"                                  \
+	"rcatrace_unit_execs_total{unit=\"b.service\"} 1\n"                                   \
+	META("rcatrace_unit_crash_storm", "", "gauge",                                        \
+	     "1 while processes of the unit die of crash signals again and again.")           \
+	"rcatrace_unit_crash_storm{unit=\"a.service\"} 1\n"                                   \
+	"rcatrace_unit_crash_storm{unit=\"b.service\"} 0\n"                                   \
 	META("rcatrace_unit_exits", "_total", "counter",                                      \
 	     "Exits of processes started in the unit this boot, by exit code or killing signal.") \
 	"rcatrace_unit_exits_total{unit=\"a.service\",code=\"0\"} 17\n"                       \
@@ -436,7 +447,7 @@ static void test_hostile_names(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		u = fig_boot_unit(b, names[i]);
 		assert_non_null(u);
-		u->execs = 10 + i;
+		u->starts = 10 + i;
 		fig_unit_add_kills(u, names[(i + 1) % ARRAY_SIZE(names)], 15, 0, 1);
 	}
 	in.boot = b;
@@ -470,8 +481,8 @@ static void test_names_that_escape_alike(void **state)
 	(void)state;
 	fig_state_init(&st);
 	b = fig_state_boot(&st, "b");
-	fig_boot_unit(b, "x\xff.service")->execs = 3;
-	fig_boot_unit(b, "x\xfe.service")->execs = 4;
+	fig_boot_unit(b, "x\xff.service")->starts = 3;
+	fig_boot_unit(b, "x\xfe.service")->starts = 4;
 	fig_boot_unit(b, "x\xfe.service")->mem.leak_suspect = 1;
 	in.boot = b;
 	got = render(&in, METRICS_TEXT);
@@ -517,7 +528,7 @@ static void test_fold_into_other(void **state)
 	for (int i = 0; i < 6; i++) {
 		snprintf(name, sizeof(name), "u%d.service", i);
 		u = fig_boot_unit(b, name);
-		u->execs = 100 * (uint64_t)i;
+		u->starts = 100 * (uint64_t)i;
 		u->forks = 1;
 		u->mem.sampled_ms = 1;
 		u->mem.rss_anon_kib = 1;
