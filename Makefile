@@ -23,18 +23,28 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -Ivmlinux -Iinclude -Wall -Wno-unused-function
 CFLAGS     ?= -g -O2
 CFLAGS     += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
-	      -D_GNU_SOURCE -DRCATRACE_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
+	      -D_GNU_SOURCE -DRCATRACE_VERSION='"$(VERSION)"' -Iinclude $(USER_INCLUDES) -I$(OUTPUT) -MMD -MP
 # libmicrohttpd serves --metrics-listen (Debian: libmicrohttpd-dev).
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm $(MHD_LIBS) -lpthread
 
+# user/ is laid out as the data flows: collect (kernel maps, ring buffer, cgroup
+# names) -> model (units, detectors) -> store (the state on disk) -> output
+# (terminal, JSON, metrics); cli drives them; util is shared. Headers are found
+# by name from any folder.
+USER_DIRS     := cli collect model store output util
+USER_INCLUDES := $(patsubst %,-Iuser/%,$(USER_DIRS))
+
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
-PURE_MODULES := escape json_writer mountinfo unit_name unit_resolver record options clock crash_storm \
-		figures state_file respawn_detector report unit_table memory_growth fork_storm \
-		cgroup_controllers cli_error metrics
+PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_name \
+		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
+		model/figures store/state_file model/respawn_detector output/report \
+		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
+		cli/cli_error output/metrics
 # Modules that drive the kernel or the terminal.
-SYS_MODULES  := loader view system cmd_run cmd_dump main metrics_server
+SYS_MODULES  := collect/loader output/view cli/system cli/cmd_run cli/cmd_dump cli/main \
+		output/metrics_server
 
 PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))
 SYS_OBJS  := $(patsubst %,$(OUTPUT)/user/%.o,$(SYS_MODULES))
@@ -65,10 +75,11 @@ $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name rcatrace_bpf > $@
 
 # Only the loader includes the skeleton; everything else must build without it.
-$(OUTPUT)/user/loader.o: $(SKEL)
-$(OUTPUT)/user/metrics_server.o: CFLAGS += $(MHD_CFLAGS)
+$(OUTPUT)/user/collect/loader.o: $(SKEL)
+$(OUTPUT)/user/output/metrics_server.o: CFLAGS += $(MHD_CFLAGS)
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/rcatrace: $(PURE_OBJS) $(SYS_OBJS)
@@ -97,9 +108,9 @@ unit-test: $(UNIT_TESTS)
 
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(wildcard tests/integration/helpers/*.c))
 
-$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/state_file.c user/figures.c
+$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/store/state_file.c user/model/figures.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iuser $^ -lz -lm -o $@
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) $^ -lz -lm -o $@
 
 $(OUTPUT)/helpers/%: tests/integration/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -120,7 +131,7 @@ run: $(OUTPUT)/rcatrace
 
 FUZZ_SECONDS ?= 60
 $(OUTPUT)/fuzz_state_file: tests/fuzz/fuzz_state_file.c $(patsubst %,user/%.c,$(PURE_MODULES)) | $(OUTPUT)
-	$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) -fsanitize=fuzzer,address,undefined \
 		$^ -lz -lm -o $@
 
 fuzz: $(OUTPUT)/fuzz_state_file
@@ -179,9 +190,9 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/asan/*.d)
+-include $(wildcard $(OUTPUT)/user/*/*.d $(OUTPUT)/asan/*/*.d)
