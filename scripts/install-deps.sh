@@ -25,6 +25,9 @@ if [ "$mode" = test ]; then
 	# the man page, systemd-analyze (in systemd; a plain package, it does not
 	# become init) for the unit.
 	pkgs="$pkgs libcmocka-dev jq util-linux curl man-db groff-base systemd"
+	# The real-systemd guest (tests/guest): a Debian 12 rootfs booted with
+	# systemd-nspawn; the tests' own package is built with dpkg-deb.
+	pkgs="$pkgs debootstrap systemd-container dpkg-dev"
 	# For their binaries: promtool and a Prometheus server, node_exporter for the
 	# textfile collector. Without recommends (collector scripts and timers).
 	servers="prometheus prometheus-node-exporter"

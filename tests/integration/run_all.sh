@@ -47,6 +47,12 @@ if ls -d /sys/fs/cgroup/unified/rcatrace-test-* /sys/fs/cgroup/rcatrace-test-* 2
 	echo "FAIL: test cgroups left behind"
 	failed=$((failed + 1))
 fi
+if ls /run/rcatrace-guest/ 2>/dev/null | grep -v '^\.' | grep -q . ||
+	ls -d /sys/fs/cgroup/unified/machine.slice/machine-rcatrace-* /sys/fs/cgroup/machine.slice/machine-rcatrace-* 2>/dev/null | grep -q . ||
+	grep -q rcatrace-guest /proc/self/mountinfo; then
+	echo "FAIL: test guests left behind: $(ls /run/rcatrace-guest/ 2>/dev/null | tr '\n' ' ')"
+	failed=$((failed + 1))
+fi
 echo "kernel tests: $passed passed, $failed failed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -447,14 +447,26 @@ void report_format_alerts(char *dst, size_t size, const struct fig_unit *u)
 		snprintf(dst, size, "-");
 }
 
+/* The UNIT column: at least this wide, at most UNIT_COLUMN_MAX. */
+#define UNIT_COLUMN_MIN 32
+#define UNIT_COLUMN_MAX 64
+
 void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide)
 {
-	char name[96], exe[96], status[128], period[16], life[16], first[24], last[24], rss[16],
+	int uw = UNIT_COLUMN_MIN;
+	char name[UNIT_COLUMN_MAX * 4 + 1], exe[96], status[128], period[16], life[16], first[24], last[24], rss[16],
 		growth[20], eta[16], alerts[32];
 
-	fprintf(f, wide ? "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %-24s"
-			: "%-32s %-20s %7s %7s %7s %7s %8s %7s %-12s %s",
-		"UNIT", "EXECUTABLE", "STARTS", "PERIOD", "LIFE", "RSS", "GROWTH/s", "ETA", "ALERTS",
+	/* As wide as the longest name (a machine's units are "MACHINE:unit"), within reason. */
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len = strlen(units[i]->name);
+
+		if (len > (size_t)uw)
+			uw = len < UNIT_COLUMN_MAX ? (int)len : UNIT_COLUMN_MAX;
+	}
+	fprintf(f, wide ? "%-*s %-20s %7s %7s %7s %7s %8s %7s %-12s %-24s"
+			: "%-*s %-20s %7s %7s %7s %7s %8s %7s %-12s %s",
+		uw, "UNIT", "EXECUTABLE", "STARTS", "PERIOD", "LIFE", "RSS", "GROWTH/s", "ETA", "ALERTS",
 		"EXITS (code:n SIGNAL:n)");
 	if (wide)
 		fprintf(f, "  %-14s %-14s", "FIRST SEEN", "LAST SEEN");
@@ -464,7 +476,7 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 		const struct fig_exe *m = report_main_exe(u);
 		const struct fig_memory *mem = &u->mem;
 
-		escape_terminal(name, 33, u->name, strlen(u->name));
+		escape_terminal(name, (size_t)uw + 1, u->name, strlen(u->name));
 		path_tail(exe, sizeof(exe), m ? m->path : "-", 20);
 		report_format_status(status, sizeof(status), u);
 		format_ms(period, sizeof(period), m ? fig_exe_period_ms(m) : NAN);
@@ -484,9 +496,9 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 			snprintf(eta, sizeof(eta), "-");
 		}
 		report_format_alerts(alerts, sizeof(alerts), u);
-		fprintf(f, wide ? "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %-24s"
-				: "%-32s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s",
-			name, exe, (unsigned long long)u->starts, period, life, rss, growth, eta, alerts,
+		fprintf(f, wide ? "%-*s %-20s %7llu %7s %7s %7s %8s %7s %-12s %-24s"
+				: "%-*s %-20s %7llu %7s %7s %7s %8s %7s %-12s %s",
+			uw, name, exe, (unsigned long long)u->starts, period, life, rss, growth, eta, alerts,
 			status[0] ? status : "-");
 		if (wide) {
 			format_time(first, sizeof(first), u->first_ms);
