@@ -37,13 +37,14 @@ USER_DIRS     := cli collect model store output util
 USER_INCLUDES := $(patsubst %,-Iuser/%,$(USER_DIRS))
 
 # Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
-PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_name \
+PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_name model/kernel_sample \
+		output/events \
 		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
 		model/figures store/state_file model/respawn_detector output/report \
 		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
-		cli/cli_error output/metrics
+		cli/cli_error output/metrics util/atomic_file util/signals cli/system_parse
 # Modules that drive the kernel or the terminal.
-SYS_MODULES  := collect/loader output/view cli/system cli/cmd_run cli/cmd_dump cli/main \
+SYS_MODULES  := collect/loader collect/sampler output/view cli/system cli/cmd_run cli/cmd_dump cli/main \
 		output/metrics_server
 
 PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))
@@ -100,6 +101,10 @@ $(OUTPUT)/asan/%.o: user/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
+# Reached only through the pattern rule below, they would count as intermediate
+# files: make would delete them after each build and rebuild them the next time.
+.SECONDARY: $(ASAN_OBJS)
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS) | $(OUTPUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(ASAN_OBJS) $(TEST_LIBS) -o $@
 
@@ -108,7 +113,8 @@ unit-test: $(UNIT_TESTS)
 
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(wildcard tests/integration/helpers/*.c))
 
-$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/store/state_file.c user/model/figures.c
+$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/store/state_file.c \
+				user/model/figures.c user/util/atomic_file.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) $^ -lz -lm -o $@
 
@@ -195,4 +201,4 @@ format:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/user/*/*.d $(OUTPUT)/asan/*/*.d)
+-include $(wildcard $(OUTPUT)/user/*/*.d $(OUTPUT)/asan/*/*.d $(OUTPUT)/tests/*.d)

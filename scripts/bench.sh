@@ -68,7 +68,10 @@ for t in jq bpftool awk; do
 	command -v "$t" > /dev/null || die "$t is not installed (scripts/install-deps.sh)"
 done
 [ -r /sys/kernel/btf/vmlinux ] || die "no BTF at /sys/kernel/btf/vmlinux"
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+# The root of the cgroup2 hierarchy, wherever it is mounted (/sys/fs/cgroup, or
+# /sys/fs/cgroup/unified on a hybrid host): the file system type is the field
+# after the " - " separator, which comes after a varying number of optional fields.
+CG2=$(awk '{ for (i = 7; i < NF && $i != "-"; i++); if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
 [ -n "$CG2" ] || die "no cgroup2 mount"
 
 W=${BENCH_WORK:-$(mktemp -d /tmp/rcatrace-bench.XXXXXX)}
@@ -424,7 +427,7 @@ loss_run() { # RINGBUF_BYTES|default [stalled]: with "stalled" the reader is sto
 		  expected_starts: (2 * $n + 2), expected_exits: (2 * $n + 2),
 		  spawn_failed: ($s1[0].failed + $s2[0].failed),
 		  seconds: ($wall_us / 1e6), spawns_per_s: (2 * $n / ($wall_us / 1e6)),
-		  starts: ($summ[0].starts // null), exits: ($summ[0].exits // null),
+		  starts: ($summ[0].execs // null), exits: ($summ[0].exits // null),
 		  exec_records: ([$recs[] | select(. == "exec")] | length),
 		  exit_records: ([$recs[] | select(. == "exit")] | length),
 		  lost: ($stats | last // {})}' >> "$W/loss.jsonl"
@@ -434,7 +437,7 @@ if [ -d "$CG2/$UNIT" ] && [ -n "$(cat "$CG2/$UNIT/cgroup.procs" 2> /dev/null)" ]
 	die "$CG2/$UNIT exists and has processes: is another benchmark running?"
 fi
 mkdir -p "$CG2/$UNIT" || die "cannot create the cgroup $CG2/$UNIT"
-log "loss: two spawners of $N_LOSS spawns each in $UNIT"
+log "loss: two spawners of $N_LOSS spawns each in $UNIT ($CG2/$UNIT)"
 loss_run default
 loss_run 4096
 loss_run 4096 stalled

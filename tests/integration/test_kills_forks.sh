@@ -110,6 +110,6 @@ else
 	awk -v d="$delay" 'BEGIN { exit !(d <= 5.0) }' && echo "ok: fork storm flagged ${delay}s after it began" || fail "fork storm flagged after ${delay}s"
 fi
 assert_eq "busy.service is no fork storm" false "$(u busy.service | jq .fork_storm)"
-assert_eq "busy.service starts" 400 "$(u busy.service | jq .starts)"
+assert_eq "busy.service execs (work)" 400 "$(u busy.service | jq .execs)"
 assert_eq "no fork_storm finding for busy.service" 0 "$(jq -c 'select(.type == "finding" and .finding == "fork_storm" and .unit == "busy.service")' "$WORK/out" | wc -l)"
 finish

@@ -18,6 +18,8 @@ assert_eq "exec records named after the removed unit" 3 \
 	"$(jq -c 'select(.type == "exec" and .unit == "gone.service")' "$WORK/out" | wc -l)"
 assert_eq "no unnamed units" 0 \
 	"$(jq -c 'select(.type == "exec" and (.unit | startswith("cgroup:")))' "$WORK/out" | wc -l)"
-assert_eq "summary keeps the unit" 3 \
+assert_eq "summary keeps the unit: its 3 execs" 3 \
+	"$(jq 'select(.type == "summary") | .units[] | select(.unit == "gone.service") | .execs' "$WORK/out")"
+assert_eq "summary keeps the unit: the shell that entered it, its one start" 1 \
 	"$(jq 'select(.type == "summary") | .units[] | select(.unit == "gone.service") | .starts' "$WORK/out")"
 finish

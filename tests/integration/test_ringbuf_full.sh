@@ -22,10 +22,11 @@ echo "exec records read: $records of 200; ring-buffer drops reported: $dropped"
 [ "$records" -lt 200 ] && echo "ok: the ring buffer did overflow" || fail "the ring buffer did not overflow ($records records)"
 [ "$dropped" -gt 0 ] && echo "ok: drops reported" || fail "no drops reported"
 summary=$(jq -c 'select(.type == "summary") | .units[] | select(.unit == "fullring.service")' "$WORK/out")
-assert_eq "starts exact despite the drops" 200 "$(jq .starts <<< "$summary")"
+assert_eq "execs exact despite the drops" 200 "$(jq .execs <<< "$summary")"
+assert_eq "one start: the driver that entered the unit" 1 "$(jq .starts <<< "$summary")"
 assert_eq "exits exact despite the drops (200 + the driver)" 201 "$(jq .exits <<< "$summary")"
 assert_eq "exit codes exact" '{"0":101,"1":100}' "$(jq -c .exit_codes <<< "$summary")"
 dump=$("$RCATRACE" dump --json --state "$WORK/state" --unit fullring.service)
-assert_eq "state file starts" 200 "$(jq '.units[0].starts' <<< "$dump")"
+assert_eq "state file execs" 200 "$(jq '.units[0].execs' <<< "$dump")"
 assert_eq "state file reports the drops" "$dropped" "$(jq '.lost.ringbuf_exec + .lost.ringbuf_exit' <<< "$dump")"
 finish

@@ -38,7 +38,7 @@ assert_eq "sigs.service exit codes" '{"0":1,"3":1}' "$(summary sigs.service | jq
 assert_eq "sigs.service failed exits" 4 "$(summary sigs.service | jq .exits_failed)"
 
 assert_eq "threads.service: threads" 8 "$(summary threads.service | jq .threads)"
-assert_eq "threads.service: one exec" 1 "$(summary threads.service | jq .starts)"
+assert_eq "threads.service: one exec" 1 "$(summary threads.service | jq .execs)"
 assert_eq "threads.service: one process exit" 1 "$(summary threads.service | jq .exits)"
 assert_eq "threads.service: exit code 7" '{"7":1}' "$(summary threads.service | jq -c .exit_codes)"
 assert_eq "threads.service: one exit record" 1 \

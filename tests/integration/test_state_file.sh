@@ -61,8 +61,9 @@ RCATRACE_BOOT_ID=boot-b start_rcatrace --json --state "$WORK/boots" || finish
 spawn 3; sleep 0.3; stop_rcatrace
 dump=$(RCATRACE_BOOT_ID=boot-b "$RCATRACE" dump --json --state "$WORK/boots" --unit reboot.service)
 assert_eq "current boot" boot-b "$(jq -r .boot_id <<< "$dump")"
-assert_eq "starts this boot (3 + 1)" 4 "$(jq '.units[0].starts' <<< "$dump")"
-assert_eq "earlier boot kept, run restart continued its totals" '[{"boot_id":"boot-a","starts":9}]' \
-	"$(jq -c '[.units[0].boots[] | {boot_id, starts}]' <<< "$dump")"
+assert_eq "execs this boot (3 + 1)" 4 "$(jq '.units[0].execs' <<< "$dump")"
+assert_eq "starts this boot: the batch's shell entering" 1 "$(jq '.units[0].starts' <<< "$dump")"
+assert_eq "earlier boot kept, run restart continued its totals" '[{"boot_id":"boot-a","execs":9,"starts":2}]' \
+	"$(jq -c '[.units[0].boots[] | {boot_id, execs, starts}]' <<< "$dump")"
 assert_eq "boots listed" '["boot-a","boot-b"]' "$(jq -c '[.boots[].boot_id]' <<< "$dump")"
 finish

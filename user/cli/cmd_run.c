@@ -15,12 +15,14 @@
 #include "clock.h"
 #include "commands.h"
 #include "escape.h"
+#include "events.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "metrics.h"
 #include "metrics_server.h"
 #include "options.h"
 #include "record.h"
+#include "sampler.h"
 #include "report.h"
 #include "state_file.h"
 #include "system.h"
@@ -32,7 +34,6 @@
 #define RETIRE_EVERY_MS 30000
 /* A unit idle this long is a candidate for retirement (its cgroup may be gone). */
 #define RETIRE_IDLE_NS (10ULL * 1000000000ULL)
-#define MAX_RETIRE 1024
 /* Ledger rows (per unit and executable) idle this long are folded and taken out of the kernel. */
 #define LEDGER_IDLE_NS (3600ULL * 1000000000ULL)
 #define LEDGER_PRESSED_IDLE_NS (60ULL * 1000000000ULL)
@@ -41,7 +42,6 @@
 #define CONTROLLERS_ALL_EVERY 5
 /* The task iterator reconciles per-unit memory with the kernel's counters this often. */
 #define MEMORY_SYNC_EVERY_MS 60000
-#define MAX_ACTIVE 1024
 /* While records flow they reach the JSON stream within this; when quiet, within an interval. */
 #define POLL_MS 100
 /* With no counter changed, the state file is still rewritten this often (memory figures). */
@@ -61,25 +61,21 @@ struct run_ctx {
 	struct unit_resolver *resolver;
 	struct unit_table *table;
 	struct loader *loader;
+	struct sampler *sampler;
+	struct kernel_sample sample; /* the last reading, reused */
+	struct events *events;
 	struct view *view;
 	struct json_writer json;
 	uint64_t records_invalid;
 	uint64_t records;
-	uint64_t retire_ids[MAX_RETIRE];
-	uint32_t n_retire;
-	uint32_t units_in_map;
-	uint32_t ledger_in_map; /* rows read at the last sample */
 	int state_error;
 	int out_error;
-	uint64_t active_ids[MAX_ACTIVE]; /* cgroups whose controllers are read this sample */
-	uint32_t n_active;
-	int read_controllers;     /* 1: recently active units; 2: every unit */
+	int read_controllers;     /* 0: not this sample; 1: recently active units; 2: every unit */
 	uint32_t controller_rounds;
 	uint64_t ooms_seen;
+	uint32_t page_size;
 	char boot_id[FIG_BOOT_ID_MAX];
-	double window_s; /* respawn detector window, for messages */
-	double crash_window_s;
-	uint64_t signature;       /* sum of every counter read this sample */
+	uint64_t signature;       /* the last sample's: changes when anything was counted */
 	uint64_t saved_signature; /* ... when the state file was last written */
 	int64_t saved_ms;
 	struct metrics *metrics;	/* NULL: neither --metrics-listen nor --textfile */
@@ -101,55 +97,6 @@ static int name_cgroup(void *ctx, uint64_t cgroup_id, uint64_t parent_id, const 
 	       UNIT_NAME_NONE;
 }
 
-static void json_time(struct json_writer *w, const char *key, int64_t ms)
-{
-	char buf[40];
-
-	json_kv_string(w, key, clock_format_iso8601(ms, buf, sizeof(buf)));
-}
-
-static void emit_event(struct run_ctx *r, const struct rca_event *ev, const char *unit)
-{
-	struct json_writer *w = &r->json;
-	char sig[16];
-
-	json_object_begin(w);
-	json_kv_string(w, "type", ev->type == RCA_REC_EXEC ? "exec" : "exit");
-	json_time(w, "time", clock_boot_ns_to_unix_ms(ev->time_ns));
-	json_kv_u64(w, "pid", ev->pid);
-	json_kv_u64(w, "ppid", ev->ppid);
-	json_key(w, "comm");
-	json_string_n(w, ev->comm, sizeof(ev->comm));
-	report_json_unit_name(w, unit);
-	json_kv_u64(w, "cgroup_id", ev->cgroup_id);
-	if (ev->type == RCA_REC_EXEC) {
-		json_key(w, "filename");
-		json_string_n(w, ev->filename, sizeof(ev->filename));
-	} else {
-		if (ev->killed) {
-			char full[24];
-
-			snprintf(full, sizeof(full), "SIG%s",
-				 report_signal_name((uint32_t)ev->signal, sig, sizeof(sig)));
-			json_kv_null(w, "exit_code");
-			json_kv_string(w, "signal", full);
-			json_kv_u64(w, "signal_number", (uint64_t)ev->signal);
-			json_kv_bool(w, "core_dumped", ev->core_dumped);
-		} else {
-			json_kv_u64(w, "exit_code", (uint64_t)ev->exit_code);
-			json_kv_null(w, "signal");
-			json_kv_null(w, "signal_number");
-		}
-		json_kv_double(w, "lifetime_ms", ev->lifetime_ns / 1e6, 3);
-	}
-	json_object_end(w);
-	fputc('\n', stdout);
-}
-
-/*
- * A record's unit, named now, at first sight; if the cgroup is already gone,
- * by the leaf name the kernel recorded when it first counted the unit.
- */
 static void name_record_unit(struct run_ctx *r, uint64_t cgroup_id, char *unit, size_t size)
 {
 	name_cgroup(r, cgroup_id, 0, NULL, unit, size);
@@ -162,11 +109,14 @@ static void proc_ref_of(struct run_ctx *r, const struct rca_proc_ref *in, struct
 	name_record_unit(r, in->cgroup_id, out->unit, sizeof(out->unit));
 }
 
+static uint64_t pages_kib(const struct run_ctx *r, int64_t pages)
+{
+	return pages > 0 ? (uint64_t)pages * (r->page_size / 1024) : 0;
+}
+
 static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 {
 	struct fig_oom o;
-	char victim_unit[FIG_UNIT_NAME_MAX * 4], comm[RCA_COMM_LEN * 4];
-	char trig_comm[RCA_COMM_LEN * 4];
 	int err;
 
 	memset(&o, 0, sizeof(o));
@@ -179,9 +129,9 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 	snprintf(o.memcg, sizeof(o.memcg), "%s", rec->memcg_name);
 	o.memcg_limit_bytes = rec->constraint == RCA_OOM_MEMCG ? (int64_t)rec->memcg_limit_bytes : -1;
 	o.memcg_usage_bytes = rec->constraint == RCA_OOM_MEMCG ? (int64_t)rec->memcg_usage_bytes : -1;
-	o.rss_anon_kib = rec->rss_pages[RCA_MEM_ANON] > 0 ? rec->rss_pages[RCA_MEM_ANON] * 4 : 0;
-	o.rss_file_kib = rec->rss_pages[RCA_MEM_FILE] > 0 ? rec->rss_pages[RCA_MEM_FILE] * 4 : 0;
-	o.rss_shmem_kib = rec->rss_pages[RCA_MEM_SHMEM] > 0 ? rec->rss_pages[RCA_MEM_SHMEM] * 4 : 0;
+	o.rss_anon_kib = pages_kib(r, rec->rss_pages[RCA_MEM_ANON]);
+	o.rss_file_kib = pages_kib(r, rec->rss_pages[RCA_MEM_FILE]);
+	o.rss_shmem_kib = pages_kib(r, rec->rss_pages[RCA_MEM_SHMEM]);
 	o.oom_score_adj = (int32_t)rec->oom_score_adj;
 	o.n_top_rss = unit_table__top_units(r->table, 0, o.top_rss, FIG_OOM_TOP_UNITS);
 	o.n_top_growth = unit_table__top_units(r->table, 1, o.top_growth, FIG_OOM_TOP_UNITS);
@@ -191,33 +141,12 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 	if (r->o.state_path && (err = state_file_save(r->o.state_path, unit_table__state(r->table))))
 		fprintf(stderr, "rcatrace: could not write the OOM kill to %s: %s\n", r->o.state_path,
 			strerror(-err));
-
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		json_object_begin(w);
-		json_kv_string(w, "type", "oom_kill");
-		report_json_oom_fields(w, &o);
-		json_kv_bool(w, "on_disk", r->o.state_path != NULL);
-		json_object_end(w);
-		fputc('\n', stdout);
-		fflush(stdout);
-		return;
-	}
-	escape_terminal(victim_unit, sizeof(victim_unit), o.victim.unit, strlen(o.victim.unit));
-	escape_terminal(comm, sizeof(comm), o.victim.comm, strlen(o.victim.comm));
-	escape_terminal(trig_comm, sizeof(trig_comm), o.trigger.comm, strlen(o.trigger.comm));
-	fprintf(stderr, "rcatrace: OOM KILL %s: %s (pid %u), %s, rss %llu KiB anon + %llu KiB file; "
-			"allocation by %s (pid %u)\n",
-		victim_unit, comm, o.victim.pid, o.constraint, (unsigned long long)o.rss_anon_kib,
-		(unsigned long long)o.rss_file_kib, trig_comm, o.trigger.pid);
+	events_oom(r->events, &o, r->o.state_path != NULL);
 }
 
 static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
 {
 	struct fig_kill k;
-	char sig[16];
-	int cross;
 
 	memset(&k, 0, sizeof(k));
 	k.time_ms = clock_boot_ns_to_unix_ms(rec->time_ns);
@@ -231,32 +160,10 @@ static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
 	for (uint32_t i = 0; i < k.n_lineage; i++)
 		proc_ref_of(r, &rec->lineage[i], &k.lineage[i]);
 	unit_table__add_kill_record(r->table, &k);
-	cross = strcmp(k.sender.unit, k.target.unit) != 0 && !k.by_kernel;
 	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.target.unit) &&
 	    !options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.sender.unit))
 		return;
-	report_signal_name(k.signal, sig, sizeof(sig));
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		json_object_begin(w);
-		json_kv_string(w, "type", "kill");
-		report_json_kill_fields(w, &k);
-		json_kv_bool(w, "cross_unit", cross);
-		json_object_end(w);
-		fputc('\n', stdout);
-		return;
-	}
-	if (cross) {
-		char tu[FIG_UNIT_NAME_MAX * 4], tc[64], sc[64], su[FIG_UNIT_NAME_MAX * 4];
-
-		escape_terminal(tu, sizeof(tu), k.target.unit, strlen(k.target.unit));
-		escape_terminal(tc, sizeof(tc), k.target.comm, strlen(k.target.comm));
-		escape_terminal(sc, sizeof(sc), k.sender.comm, strlen(k.sender.comm));
-		escape_terminal(su, sizeof(su), k.sender.unit, strlen(k.sender.unit));
-		fprintf(stderr, "rcatrace: KILL %s: %s (pid %u) got SIG%s from %s (pid %u) in %s\n", tu,
-			tc, k.target.pid, sig, sc, k.sender.pid, su);
-	}
+	events_kill(r->events, &k, strcmp(k.sender.unit, k.target.unit) != 0 && !k.by_kernel);
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -292,157 +199,65 @@ static int on_record(void *ctx, const void *data, size_t size)
 			return 0;
 		name_record_unit(r, ev.cgroup_id, unit, sizeof(unit));
 		if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, unit))
-			emit_event(r, &ev, unit);
+			events_exec_exit(r->events, &ev, unit);
 		return 0;
 	}
 	r->records_invalid++;
 	return 0;
 }
 
-static int is_retired(const struct run_ctx *r, uint64_t id)
-{
-	for (uint32_t i = 0; i < r->n_retire; i++)
-		if (r->retire_ids[i] == id)
-			return 1;
-	return 0;
-}
-
-static void add_active(struct run_ctx *r, uint64_t cgroup_id)
-{
-	for (uint32_t i = 0; i < r->n_active; i++)
-		if (r->active_ids[i] == cgroup_id)
-			return;
-	if (r->n_active < MAX_ACTIVE)
-		r->active_ids[r->n_active++] = cgroup_id;
-}
-
-static int sample_unit(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats *st)
-{
-	struct run_ctx *r = ctx;
-
-	r->units_in_map++;
-	r->signature += st->starts + st->forks + st->threads + st->execs + st->exits + st->oom_kills;
-	unit_table__add_unit(r->table, cgroup_id, st, is_retired(r, cgroup_id));
-	if (r->read_controllers && !is_retired(r, cgroup_id) &&
-	    (r->read_controllers == 2 || st->last_ns + 60ULL * 1000000000ULL > clock_now_boot_ns()))
-		add_active(r, cgroup_id);
-	return 0;
-}
-
-static int sample_ledger(void *ctx, const struct rca_ledger_key *key, const struct rca_ledger *l)
-{
-	struct run_ctx *r = ctx;
-
-	r->ledger_in_map++;
-	unit_table__add_ledger(r->table, key, l, 0);
-	return 0;
-}
-
-static int sample_status(void *ctx, const struct rca_status_key *key, const struct rca_status *st)
-{
-	struct run_ctx *r = ctx;
-
-	r->signature += st->count;
-	unit_table__add_status(r->table, key, st, 0);
-	return 0;
-}
-
-static int retire_ledger_row(void *ctx, const struct rca_ledger_key *key, const struct rca_ledger *l)
-{
-	struct run_ctx *r = ctx;
-
-	unit_table__add_ledger(r->table, key, l, 1);
-	return 0;
-}
-
-static int retire_status_row(void *ctx, const struct rca_status_key *key, const struct rca_status *st)
-{
-	struct run_ctx *r = ctx;
-
-	unit_table__add_status(r->table, key, st, 1);
-	return 0;
-}
-
 /*
- * Ledger rows are keyed by unit and outlive the unit's cgroups, so a unit
- * restarting every 10 minutes keeps its period. They are folded into the
- * model and taken out of the kernel once idle for LEDGER_IDLE_NS, or, when
- * the map is 3/4 full, once idle for LEDGER_PRESSED_IDLE_NS.
+ * Reads the pids/memory controllers of a unit, through one of its pids:
+ * recently active units every CONTROLLERS_EVERY_MS, every unit with memory
+ * every CONTROLLERS_ALL_EVERY rounds.
  */
-static void retire_ledger(struct run_ctx *r)
-{
-	uint64_t now = clock_now_boot_ns();
-	uint64_t idle = r->ledger_in_map > loader__ledger_capacity(r->loader) / 4 * 3
-				? LEDGER_PRESSED_IDLE_NS
-				: LEDGER_IDLE_NS;
-
-	if (now > idle)
-		loader__retire_ledger(r->loader, now - idle, MAX_RETIRE, retire_ledger_row,
-				      retire_status_row, r);
-}
-
-static int sample_mem(void *ctx, uint64_t cgroup_id, const struct rca_unit_mem *m)
-{
-	struct run_ctx *r = ctx;
-
-	unit_table__add_mem(r->table, cgroup_id, m, is_retired(r, cgroup_id));
-	/* Units known only by their memory (processes older than us) get figures too. */
-	if (r->read_controllers == 2 && !is_retired(r, cgroup_id) &&
-	    m->pages[RCA_MEM_ANON] + m->pages[RCA_MEM_FILE] + m->pages[RCA_MEM_SHMEM] > 0)
-		add_active(r, cgroup_id);
-	return 0;
-}
-
-static int sample_kill(void *ctx, const struct rca_kill_key *key, uint64_t count)
-{
-	struct run_ctx *r = ctx;
-
-	r->signature += count;
-	unit_table__add_kills(r->table, key, count,
-			      is_retired(r, key->target_cgroup_id) || is_retired(r, key->sender_cgroup_id));
-	return 0;
-}
-
-static int sample_forkfail(void *ctx, const struct rca_forkfail_key *key, uint64_t count)
-{
-	struct run_ctx *r = ctx;
-
-	r->signature += count;
-	unit_table__add_forkfail(r->table, key, count, is_retired(r, key->cgroup_id));
-	return 0;
-}
-
-/* Reads the pids/memory controllers of the units active lately, through one of their pids. */
-static void read_controllers(struct run_ctx *r)
+static void read_unit_controllers(struct run_ctx *r, uint64_t cgroup_id, const char *name)
 {
 	struct cgroup_controllers_opts co = { .proc_root = "/proc", .cgroup_root = "/sys/fs/cgroup",
 					      .cgroup2_mount = unit_resolver__root(r->resolver) };
+	char rel[PATH_MAX], path[PATH_MAX + 64], line[32];
+	struct cgroup_figures cg;
+	int64_t procs = 0;
+	int pid = -1;
+	FILE *f;
 
-	for (uint32_t i = 0; i < r->n_active; i++) {
-		char rel[PATH_MAX], path[PATH_MAX + 64], name[UNIT_NAME_MAX], line[32];
-		struct cgroup_figures cg;
-		int64_t procs = 0;
-		int pid = -1;
-		FILE *f;
+	if (unit_resolver__path(r->resolver, cgroup_id, rel, sizeof(rel)) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s%s/cgroup.procs", unit_resolver__root(r->resolver),
+		 strcmp(rel, "/") == 0 ? "" : rel);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (pid < 0)
+			pid = atoi(line);
+		procs++;
+	}
+	fclose(f);
+	if (pid > 0 && cgroup_controllers_read(&co, pid, &cg) == 0)
+		unit_table__set_controllers(r->table, name, &cg, procs);
+	else
+		unit_table__set_controllers(r->table, name, NULL, procs);
+}
 
-		if (unit_resolver__path(r->resolver, r->active_ids[i], rel, sizeof(rel)) < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s%s/cgroup.procs", unit_resolver__root(r->resolver),
-			 strcmp(rel, "/") == 0 ? "" : rel);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			if (pid < 0)
-				pid = atoi(line);
-			procs++;
-		}
-		fclose(f);
-		unit_resolver__name(r->resolver, r->active_ids[i], NULL, name, sizeof(name));
-		if (pid > 0 && cgroup_controllers_read(&co, pid, &cg) == 0)
-			unit_table__set_controllers(r->table, name, &cg, procs);
-		else
-			unit_table__set_controllers(r->table, name, NULL, procs);
+static void read_controllers(struct run_ctx *r)
+{
+	const struct kernel_sample *s = &r->sample;
+	uint64_t recent = clock_now_boot_ns() - 60ULL * 1000000000ULL;
+
+	for (uint32_t i = 0; i < s->n_units; i++) {
+		const struct ks_unit *u = &s->units[i];
+
+		if (!(u->flags & KS_RETIRED) && (r->read_controllers == 2 || u->st.last_ns > recent))
+			read_unit_controllers(r, u->cgroup_id, ks_name(s, u->name));
+	}
+	/* Units known only by their memory (processes older than us) get figures too. */
+	for (uint32_t i = 0; r->read_controllers == 2 && i < s->n_mems; i++) {
+		const struct ks_mem *m = &s->mems[i];
+
+		if (!(m->flags & KS_RETIRED) &&
+		    m->m.pages[RCA_MEM_ANON] + m->m.pages[RCA_MEM_FILE] + m->m.pages[RCA_MEM_SHMEM] > 0)
+			read_unit_controllers(r, m->cgroup_id, ks_name(s, m->unit));
 	}
 }
 
@@ -461,234 +276,24 @@ static uint64_t mem_available_kib(void)
 	return kib;
 }
 
-struct retire_scan {
-	struct run_ctx *r;
-	uint64_t now_ns;
-};
-
-static int find_gone(void *ctx, uint64_t cgroup_id, const struct rca_unit_stats *st)
+static void emit_stats(struct run_ctx *r, int64_t now_ms)
 {
-	struct retire_scan *s = ctx;
-	struct run_ctx *r = s->r;
-
-	if (r->n_retire >= MAX_RETIRE || st->last_ns + RETIRE_IDLE_NS > s->now_ns)
-		return 0;
-	if (unit_resolver__exists(r->resolver, cgroup_id) == 0)
-		r->retire_ids[r->n_retire++] = cgroup_id;
-	return 0;
-}
-
-static void finding_json_head(struct run_ctx *r, const char *finding, int started,
-			      const struct fig_unit *u)
-{
+	struct unit_resolver_stats rs;
 	struct json_writer *w = &r->json;
-
-	json_object_begin(w);
-	json_kv_string(w, "type", "finding");
-	json_kv_string(w, "finding", finding);
-	json_kv_string(w, "state", started ? "started" : "ended");
-	json_time(w, "time", clock_now_unix_ms());
-	report_json_unit_name(w, u->name);
-}
-
-static void finding_json_end(struct run_ctx *r)
-{
-	json_object_end(&r->json);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
-
-static void report_respawn(struct run_ctx *r, const struct unit_table_finding *f, const char *unit)
-{
-	char exe[RCA_EXE_PATH_LEN * 4], status[256];
-	struct fig_unit one = { .n_exes = 1, .exes = (struct fig_exe *)f->exe };
-
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		finding_json_head(r, "respawn_storm", f->started, f->unit);
-		json_kv_string(w, "executable", f->exe->path);
-		json_kv_u64(w, "starts", f->exe->starts);
-		json_kv_u64(w, "window_starts", f->fig.window_starts);
-		json_kv_u64(w, "window_failed", f->fig.window_failed);
-		json_kv_double(w, "period_ms", f->fig.period_ms, 1);
-		json_kv_double(w, "lifetime_ms", f->fig.lifetime_ms, 1);
-		json_key(w, "exit_codes");
-		report_json_status(w, f->exe, 1, RCA_STATUS_CODE);
-		json_key(w, "signals");
-		report_json_status(w, f->exe, 1, RCA_STATUS_SIGNAL);
-		finding_json_end(r);
-		return;
-	}
-	escape_terminal(exe, sizeof(exe), f->exe->path, strlen(f->exe->path));
-	report_format_status(status, sizeof(status), &one);
-	/* stderr: one clear line, and it does not disturb the redrawn table on stdout. */
-	if (f->started)
-		fprintf(stderr,
-			"rcatrace: RESPAWN STORM %s: %s started %llu times (%llu in the last %.0f s), "
-			"every %.1f s, exits %s\n",
-			unit, exe, (unsigned long long)f->exe->starts,
-			(unsigned long long)f->fig.window_starts, r->window_s,
-			f->fig.period_ms / 1000.0, status[0] ? status : "-");
-	else
-		fprintf(stderr, "rcatrace: respawn storm ended %s: %s, %llu starts in all, exits %s\n",
-			unit, exe, (unsigned long long)f->exe->starts, status[0] ? status : "-");
-}
-
-static void report_fork_storm(struct run_ctx *r, const struct unit_table_finding *f,
-			      const char *unit)
-{
-	const struct fig_unit *u = f->unit;
-
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		finding_json_head(r, "fork_storm", f->started, u);
-		json_kv_double(w, "fork_rate_per_s", f->unit->fork_rate_per_s, 1);
-		json_kv_double(w, "window_fork_rate_per_s", f->fork.fork_rate_per_s, 1);
-		json_kv_double(w, "exec_rate_per_s", f->fork.exec_rate_per_s, 1);
-		json_kv_u64(w, "window_forks", f->fork.window_forks);
-		json_kv_u64(w, "window_failed", f->fork.window_failed);
-		json_kv_u64(w, "forks_failed", u->forks_failed);
-		json_kv_i64(w, "pids_current", u->pids_current);
-		json_kv_i64(w, "pids_max", u->pids_max);
-		finding_json_end(r);
-		return;
-	}
-	if (f->started) {
-		char pids[64] = "";
-
-		if (u->pids_max > 0)
-			snprintf(pids, sizeof(pids), ", %lld of %lld pids", (long long)u->pids_current,
-				 (long long)u->pids_max);
-		fprintf(stderr, "rcatrace: FORK STORM %s: %.0f forks/s now (%llu forks, %llu execs in "
-				"the last %.0f s), %llu failed forks%s\n",
-			unit, u->fork_rate_per_s, (unsigned long long)f->fork.window_forks,
-			(unsigned long long)f->fork.window_execs, f->fork.window_span_ms / 1000.0,
-			(unsigned long long)u->forks_failed, pids);
-	}
-	else
-		fprintf(stderr, "rcatrace: fork storm ended %s: %llu forks, %llu failed in all\n", unit,
-			(unsigned long long)u->forks, (unsigned long long)u->forks_failed);
-}
-
-static void report_leak(struct run_ctx *r, const struct unit_table_finding *f, const char *unit)
-{
-	const struct fig_memory *m = &f->unit->mem;
-	uint64_t rss = m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib;
-
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		finding_json_head(r, "leak_suspect", f->started, f->unit);
-		json_kv_u64(w, "rss_kib", rss);
-		json_kv_double(w, "growth_kib_per_s", m->growth_kib_per_s, 1);
-		json_kv_double(w, "growth_fit_r2", m->growth_fit_r2, 3);
-		json_kv_double(w, "window_s", m->growth_window_s, 0);
-		if (m->exhaustion_eta_s >= 0)
-			json_kv_i64(w, "exhaustion_eta_s", m->exhaustion_eta_s);
-		else
-			json_kv_null(w, "exhaustion_eta_s");
-		finding_json_end(r);
-		return;
-	}
-	if (f->started)
-		fprintf(stderr, "rcatrace: LEAK SUSPECT %s: %llu KiB resident, growing %.1f KiB/s "
-				"(R² %.2f over %.0f s)%s\n",
-			unit, (unsigned long long)rss, m->growth_kib_per_s, m->growth_fit_r2,
-			m->growth_window_s, m->exhaustion_eta_s >= 0 ? ", memory runs out in time" : "");
-	else
-		fprintf(stderr, "rcatrace: leak suspect cleared %s: %llu KiB resident\n", unit,
-			(unsigned long long)rss);
-}
-
-static void report_crash_storm(struct run_ctx *r, const struct unit_table_finding *f,
-			       const char *unit)
-{
-	const struct fig_exe *e = f->crash.exe;
-	char sig[16], name[24], exe[RCA_EXE_PATH_LEN * 4], comm[RCA_COMM_LEN * 4 + 1],
-		parent[RCA_COMM_LEN * 4 + 1];
-
-	snprintf(name, sizeof(name), "SIG%s", report_signal_name(f->crash.signal, sig, sizeof(sig)));
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-
-		finding_json_head(r, "crash_storm", f->started, f->unit);
-		json_kv_u64(w, "window_crashes", f->crash.window_crashes);
-		json_kv_u64(w, "crashes", f->crash.crashes);
-		json_kv_double(w, "window_s", r->crash_window_s, 0);
-		json_kv_string(w, "signal", f->crash.signal ? name : NULL);
-		json_kv_string(w, "executable", e ? e->path : NULL);
-		json_kv_string(w, "comm", e ? e->crash_comm : NULL);
-		json_key(w, "parent");
-		if (e) {
-			json_object_begin(w);
-			json_kv_u64(w, "pid", e->crash_ppid);
-			json_kv_string(w, "comm", e->crash_parent_comm);
-			json_object_end(w);
-		} else {
-			json_null(w);
-		}
-		finding_json_end(r);
-		return;
-	}
-	if (!f->started) {
-		fprintf(stderr, "rcatrace: crash storm ended %s: %llu crashes in all\n", unit,
-			(unsigned long long)f->crash.crashes);
-		return;
-	}
-	escape_terminal(exe, sizeof(exe), e ? e->path : "?", e ? strlen(e->path) : 1);
-	escape_terminal(comm, sizeof(comm), e ? e->crash_comm : "?", e ? strlen(e->crash_comm) : 1);
-	escape_terminal(parent, sizeof(parent), e ? e->crash_parent_comm : "?",
-			e ? strlen(e->crash_parent_comm) : 1);
-	fprintf(stderr,
-		"rcatrace: CRASH STORM %s: %llu crashes in the last %.0f s (latest %s), %s (%s), "
-		"replaced by %s (pid %u)\n",
-		unit, (unsigned long long)f->crash.window_crashes, r->crash_window_s, name, comm, exe,
-		parent, e ? e->crash_ppid : 0);
-}
-
-static void report_finding(void *ctx, const struct unit_table_finding *f)
-{
-	struct run_ctx *r = ctx;
-	char unit[FIG_UNIT_NAME_MAX * 4];
-
-	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
-		return;
-	escape_terminal(unit, sizeof(unit), f->unit->name, strlen(f->unit->name));
-	switch (f->kind) {
-	case FINDING_RESPAWN_STORM:
-		report_respawn(r, f, unit);
-		break;
-	case FINDING_FORK_STORM:
-		report_fork_storm(r, f, unit);
-		break;
-	case FINDING_LEAK_SUSPECT:
-		report_leak(r, f, unit);
-		break;
-	case FINDING_CRASH_STORM:
-		report_crash_storm(r, f, unit);
-		break;
-	}
-}
-
-static void emit_stats(struct run_ctx *r, const uint64_t lost[RCA_LOST_KIND_MAX], int64_t now_ms)
-{
-		struct unit_resolver_stats rs;
-	struct json_writer *w = &r->json;
+	char when[40];
 
 	unit_resolver__stats(r->resolver, &rs);
 	json_object_begin(w);
 	json_kv_string(w, "type", "stats");
-	json_time(w, "time", now_ms);
+	json_kv_string(w, "time", clock_format_iso8601(now_ms, when, sizeof(when)));
 	json_key(w, "lost");
 	json_object_begin(w);
 	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
-		json_kv_u64(w, report_lost_key(i), lost[i]);
+		json_kv_u64(w, report_lost_key(i), r->sample.lost[i]);
 	json_object_end(w);
 	json_kv_u64(w, "records", r->records);
 	json_kv_u64(w, "records_invalid", r->records_invalid);
-	json_kv_u64(w, "units", r->units_in_map);
+	json_kv_u64(w, "units", r->sample.n_units);
 	json_kv_u64(w, "units_unnamed", rs.unnamed);
 	json_kv_u64(w, "units_named_from_kernel", rs.from_leaf);
 	json_kv_u64(w, "unit_cache_evictions", rs.evictions);
@@ -697,48 +302,30 @@ static void emit_stats(struct run_ctx *r, const uint64_t lost[RCA_LOST_KIND_MAX]
 	fputc('\n', stdout);
 }
 
-/* One sample: fold the kernel maps into the table, retire gone cgroups, run the detector. */
-static int sample(struct run_ctx *r, int64_t now_ms, int retire_scan, uint64_t lost[])
+static void on_finding(void *ctx, const struct unit_table_finding *f)
 {
-	struct unit_resolver_stats rs;
-	int err;
+	struct run_ctx *r = ctx;
 
-	r->n_retire = 0;
-	if (retire_scan) {
-		struct retire_scan s = { r, clock_now_boot_ns() };
+	if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
+		events_finding(r->events, f);
+}
 
-		/* Decide who is gone BEFORE reading: a gone cgroup cannot gain events. */
-		loader__for_each_unit(r->loader, find_gone, &s);
-	}
-	r->units_in_map = 0;
-	r->n_active = 0;
-	r->signature = r->ooms_seen + r->n_retire;
-	unit_table__begin(r->table);
-	err = loader__for_each_unit(r->loader, sample_unit, r);
-	if (!err && retire_scan)
-		retire_ledger(r);
-	r->ledger_in_map = 0;
-	if (!err)
-		err = loader__for_each_ledger(r->loader, sample_ledger, r);
-	if (!err)
-		err = loader__for_each_status(r->loader, sample_status, r);
-	if (!err)
-		err = loader__for_each_mem(r->loader, sample_mem, r);
-	if (!err)
-		err = loader__for_each_kill(r->loader, sample_kill, r);
-	if (!err)
-		err = loader__for_each_forkfail(r->loader, sample_forkfail, r);
+/* One sample, one way: the kernel's maps -> one kernel_sample -> the model -> findings. */
+static int sample(struct run_ctx *r, int64_t now_ms, int retire)
+{
+	struct sampler_read_opts so = { .now_ms = now_ms, .retire = retire,
+					.cgroup_idle_ns = RETIRE_IDLE_NS,
+					.ledger_idle_ns = LEDGER_IDLE_NS,
+					.ledger_pressed_idle_ns = LEDGER_PRESSED_IDLE_NS };
+	int err = sampler__read(r->sampler, &so, &r->sample);
+
 	if (err)
 		return err;
+	r->signature = r->sample.signature + r->ooms_seen;
 	if (r->read_controllers)
 		read_controllers(r);
 	unit_table__set_mem_available(r->table, mem_available_kib());
-	for (uint32_t i = 0; i < r->n_retire; i++)
-		loader__forget_cgroup(r->loader, r->retire_ids[i]);
-	loader__read_lost(r->loader, lost);
-	unit_resolver__stats(r->resolver, &rs);
-	unit_table__set_lost(r->table, lost, rs.unnamed);
-	return unit_table__end(r->table, now_ms, report_finding, r);
+	return unit_table__apply(r->table, &r->sample, on_finding, r);
 }
 
 /*
@@ -863,10 +450,11 @@ static void print_summary(struct run_ctx *r)
 	qsort(units, n, sizeof(*units), report_unit_cmp);
 	if (r->o.json) {
 		struct json_writer *w = &r->json;
+		char when[40];
 
 		json_object_begin(w);
 		json_kv_string(w, "type", "summary");
-		json_time(w, "time", clock_now_unix_ms());
+		json_kv_string(w, "time", clock_format_iso8601(clock_now_unix_ms(), when, sizeof(when)));
 		json_key(w, "units");
 		json_array_begin(w);
 		for (uint32_t i = 0; i < n; i++)
@@ -933,7 +521,6 @@ int cmd_run(int argc, char **argv)
 	struct loader_opts lopts = { 0 };
 	struct fig_state base;
 	char err[256], boot_id[FIG_BOOT_ID_MAX];
-	uint64_t lost[RCA_LOST_KIND_MAX] = { 0 };
 	int64_t start_ms, next_sample, next_save, next_retire, next_controllers, next_memsync, now;
 	int64_t poll_ms = POLL_MS;
 	int ret = 1, e;
@@ -963,6 +550,7 @@ int cmd_run(int argc, char **argv)
 		snprintf(boot_id, sizeof(boot_id), "unknown");
 	snprintf(r.boot_id, sizeof(r.boot_id), "%s", boot_id);
 	json_init(&r.json, stdout);
+	r.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
 
 	r.resolver = unit_resolver__new(NULL);
@@ -977,19 +565,23 @@ int cmd_run(int argc, char **argv)
 	topts.base = &base;
 	topts.boot_id = boot_id;
 	topts.state_interval_ms = (uint32_t)r.o.state_interval_ms;
-	topts.name = name_cgroup;
-	topts.name_ctx = &r;
+	topts.page_size = r.page_size;
 	respawn_detector_config_default(&topts.detector);
 	memory_growth_config_default(&topts.growth);
 	topts.growth.window_s = r.o.growth_window_ms / 1000.0;
 	fork_storm_config_default(&topts.fork_storm);
 	crash_storm_config_default(&topts.crash_storm);
-	r.window_s = topts.detector.window_ms / 1000.0;
-	r.crash_window_s = topts.crash_storm.window_ms / 1000.0;
 	r.table = unit_table__new(&topts);
 	fig_state_free(&base);
-	if (!r.table) {
-		fprintf(stderr, "rcatrace: out of memory\n");
+	{
+		struct events_opts eo = { .json = r.o.json, .w = &r.json,
+					  .respawn_window_s = topts.detector.window_ms / 1000.0,
+					  .crash_window_s = topts.crash_storm.window_ms / 1000.0 };
+
+		r.events = events__new(&eo);
+	}
+	if (!r.table || !r.events) {
+		cli_error(r.o.json, "rcatrace", "out of memory");
 		goto out;
 	}
 	if (!r.o.json) {
@@ -998,7 +590,7 @@ int cmd_run(int argc, char **argv)
 
 		r.view = view__new(&vo);
 		if (!r.view) {
-			fprintf(stderr, "rcatrace: out of memory\n");
+			cli_error(r.o.json, "rcatrace", "out of memory");
 			goto out;
 		}
 	}
@@ -1016,6 +608,15 @@ int cmd_run(int argc, char **argv)
 	if (!r.loader) {
 		explain_load_failure(r.o.json, errno);
 		goto out;
+	}
+	{
+		struct sampler_opts so = { .loader = r.loader, .resolver = r.resolver };
+
+		r.sampler = sampler__new(&so);
+		if (!r.sampler) {
+			cli_error(r.o.json, "rcatrace", "out of memory");
+			goto out;
+		}
 	}
 	/* libbpf parsed and freed the kernel's BTF (megabytes): give the pages back. */
 	malloc_trim(0);
@@ -1084,7 +685,8 @@ int cmd_run(int argc, char **argv)
 		e = loader__poll(r.loader, wait < 0 ? 0
 						  : (int)(wait > poll_ms ? poll_ms : wait));
 		if (e < 0) {
-			fprintf(stderr, "rcatrace: reading the ring buffer failed: %s\n", strerror(-e));
+			cli_error(r.o.json, "rcatrace", "reading the ring buffer failed: %s",
+				  strerror(-e));
 			goto out;
 		}
 		/* Quick while records flow, one wakeup per interval when the machine is quiet. */
@@ -1097,7 +699,7 @@ int cmd_run(int argc, char **argv)
 			int retire = now >= next_retire;
 
 			loader__unit_capacity(r.loader, &cap);
-			if (r.units_in_map * 4 >= cap * 3)
+			if (r.sample.n_units * 4 >= cap * 3)
 				retire = 1;
 			if (retire)
 				next_retire = now + RETIRE_EVERY_MS;
@@ -1111,10 +713,11 @@ int cmd_run(int argc, char **argv)
 				loader__sync_memory(r.loader);
 				next_memsync = now + MEMORY_SYNC_EVERY_MS;
 			}
-			e = sample(&r, now, retire, lost);
+			e = sample(&r, now, retire);
 		}
 		if (e) {
-			fprintf(stderr, "rcatrace: reading the kernel tables failed: %s\n", strerror(-e));
+			cli_error(r.o.json, "rcatrace", "reading the kernel tables failed: %s",
+				  strerror(-e));
 			goto out;
 		}
 		if (now >= next_save) {
@@ -1123,14 +726,14 @@ int cmd_run(int argc, char **argv)
 		}
 		export_metrics(&r, now, 0);
 		if (r.o.json) {
-			emit_stats(&r, lost, now);
+			emit_stats(&r, now);
 		} else {
 			struct view_status vs = { .units_unnamed = 0, .records_invalid = r.records_invalid,
 						  .state_path = r.o.state_path, .state_error = r.state_error };
 			struct unit_resolver_stats rs;
 
 			unit_resolver__stats(r.resolver, &rs);
-			memcpy(vs.lost, lost, sizeof(vs.lost));
+			memcpy(vs.lost, r.sample.lost, sizeof(vs.lost));
 			vs.units_unnamed = rs.unnamed;
 			view__render(r.view, unit_table__current(r.table), now, &vs);
 		}
@@ -1148,17 +751,20 @@ int cmd_run(int argc, char **argv)
 	/* Drain what the ring buffer still holds, take the last sample, save, summarise. */
 	loader__poll(r.loader, 0);
 	now = clock_now_unix_ms();
-	if (sample(&r, now, 0, lost) == 0) {
+	if (sample(&r, now, 0) == 0) {
 		save_state(&r, now, 1);
 		export_metrics(&r, now, 0);
 		if (r.o.json)
-			emit_stats(&r, lost, now);
+			emit_stats(&r, now);
 	}
 	if (!r.out_error)
 		print_summary(&r);
 	ret = r.state_error ? 1 : 0;
 out:
 	metrics_server__free(r.server);
+	sampler__free(r.sampler);
+	kernel_sample_free(&r.sample);
+	events__free(r.events);
 	metrics__free(r.metrics);
 	loader__free(r.loader);
 	view__free(r.view);

@@ -44,8 +44,7 @@ const char *loader_failed_step(void)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose_libbpf)
-		return 0;
+	(void)level;
 	if (!verbose_libbpf)
 		return 0; /* the caller reports failures once, with a remedy */
 	return vfprintf(stderr, fmt, args);
@@ -266,6 +265,17 @@ int loader__sync_memory(struct loader *l)
 	return n < 0 ? -errno : 0;
 }
 
+/* log2 of the page size: the kernel counts memory in pages, not always of 4 KiB. */
+static int page_shift(__u32 *ret)
+{
+	long size = sysconf(_SC_PAGESIZE);
+
+	if (size <= 0 || (size & (size - 1)))
+		return -EINVAL;
+	*ret = (__u32)__builtin_ctzl((unsigned long)size);
+	return 0;
+}
+
 struct loader *loader__new(const struct loader_opts *opts)
 {
 	struct loader *l = calloc(1, sizeof(*l));
@@ -296,6 +306,10 @@ struct loader *loader__new(const struct loader_opts *opts)
 		(opts->ringbuf_bytes ? opts->ringbuf_bytes : RCA_DEFAULT_RINGBUF_BYTES) / 4;
 	l->skel->rodata->targ_kill_signals =
 		opts->kill_signals ? opts->kill_signals : LOADER_DEFAULT_KILL_SIGNALS;
+	failed_step = "page size";
+	err = page_shift(&l->skel->rodata->targ_page_shift);
+	if (err)
+		goto fail;
 	disable_missing_hooks(l);
 	failed_step = "configure";
 	err = bpf_map__set_max_entries(l->skel->maps.unit_stats, l->max_units);
@@ -359,11 +373,13 @@ int loader__poll(struct loader *l, int timeout_ms)
 static int for_each_entry(int fd, size_t key_size, size_t value_size,
 			  int (*cb)(void *ctx, const void *key, const void *value), void *ctx)
 {
-	unsigned char keys[BATCH * 32], token[32], *values;
+	/* u64 arrays: the callbacks read keys and values as structs of u64s. */
+	__u64 keys[BATCH * 4], token[4];
+	unsigned char *values;
 	__u32 count;
 	int err, ret = 0, first = 1, done = 0;
 
-	if (key_size > 32)
+	if (key_size > sizeof(token))
 		return -EINVAL;
 	values = malloc(BATCH * value_size);
 	if (!values)
@@ -385,14 +401,17 @@ static int for_each_entry(int fd, size_t key_size, size_t value_size,
 			}
 		}
 		first = 0;
-		for (__u32 i = 0; i < count && !ret; i++)
-			ret = cb(ctx, keys + i * key_size, values + i * value_size);
+		for (__u32 i = 0; i < count && !ret; i++) {
+			const unsigned char *key = (const unsigned char *)keys + i * key_size;
+
+			ret = cb(ctx, key, values + i * value_size);
+		}
 	}
 	free(values);
 	return ret;
 
 fallback: {
-	unsigned char key[32], next[32], value_buf[4096];
+	__u64 key[4], next[4], value_buf[512];
 
 	if (value_size > sizeof(value_buf))
 		return -EINVAL;
@@ -407,68 +426,101 @@ fallback: {
 }
 }
 
-struct unit_adapter {
-	loader_unit_fn fn;
+/*
+ * One walk for every map reader: the caller's typed callback, and how a raw
+ * entry becomes its arguments (a u64 key passed by value, a u64 value passed
+ * as a count, else pointers to the key and the value).
+ */
+enum map_walk_kind {
+	WALK_UNIT,
+	WALK_LEDGER,
+	WALK_STATUS,
+	WALK_MEM,
+	WALK_KILL,
+	WALK_FORKFAIL,
+};
+
+struct map_walk {
+	enum map_walk_kind kind;
+	union {
+		loader_unit_fn unit;
+		loader_ledger_fn ledger;
+		loader_status_fn status;
+		loader_mem_fn mem;
+		loader_kill_fn kill;
+		loader_forkfail_fn forkfail;
+	} fn;
 	void *ctx;
 };
 
-static int unit_cb(void *ctx, const void *key, const void *value)
+static int map_walk_entry(void *ctx, const void *key, const void *value)
 {
-	struct unit_adapter *a = ctx;
-	uint64_t id;
+	const struct map_walk *w = ctx;
+	uint64_t n;
 
-	memcpy(&id, key, sizeof(id));
-	return a->fn(a->ctx, id, value);
+	/* A key or value of a single u64 is handed over by value. */
+	switch (w->kind) {
+	case WALK_UNIT:
+		memcpy(&n, key, sizeof(n));
+		return w->fn.unit(w->ctx, n, value);
+	case WALK_LEDGER:
+		return w->fn.ledger(w->ctx, key, value);
+	case WALK_STATUS:
+		return w->fn.status(w->ctx, key, value);
+	case WALK_MEM:
+		memcpy(&n, key, sizeof(n));
+		return w->fn.mem(w->ctx, n, value);
+	case WALK_KILL:
+		memcpy(&n, value, sizeof(n));
+		return w->fn.kill(w->ctx, key, n);
+	case WALK_FORKFAIL:
+		memcpy(&n, value, sizeof(n));
+		return w->fn.forkfail(w->ctx, key, n);
+	}
+	return -EINVAL;
+}
+
+/* Entry sizes come from the map itself, so the walk steps through it as the kernel packs it. */
+static int map_walk(struct bpf_map *map, const struct map_walk *w)
+{
+	return for_each_entry(bpf_map__fd(map), bpf_map__key_size(map), bpf_map__value_size(map),
+			      map_walk_entry, (void *)w);
 }
 
 int loader__for_each_unit(struct loader *l, loader_unit_fn fn, void *ctx)
 {
-	struct unit_adapter a = { fn, ctx };
-
-	return for_each_entry(bpf_map__fd(l->skel->maps.unit_stats), sizeof(__u64),
-			      sizeof(struct rca_unit_stats), unit_cb, &a);
-}
-
-struct ledger_adapter {
-	loader_ledger_fn fn;
-	void *ctx;
-};
-
-static int ledger_cb(void *ctx, const void *key, const void *value)
-{
-	struct ledger_adapter *a = ctx;
-
-	return a->fn(a->ctx, key, value);
+	return map_walk(l->skel->maps.unit_stats,
+			&(struct map_walk){ .kind = WALK_UNIT, .fn.unit = fn, .ctx = ctx });
 }
 
 int loader__for_each_ledger(struct loader *l, loader_ledger_fn fn, void *ctx)
 {
-	struct ledger_adapter a = { fn, ctx };
-
-	return for_each_entry(bpf_map__fd(l->skel->maps.respawn_ledger),
-			      sizeof(struct rca_ledger_key), sizeof(struct rca_ledger), ledger_cb,
-			      &a);
-}
-
-struct status_adapter {
-	loader_status_fn fn;
-	void *ctx;
-};
-
-static int status_cb(void *ctx, const void *key, const void *value)
-{
-	struct status_adapter *a = ctx;
-
-	return a->fn(a->ctx, key, value);
+	return map_walk(l->skel->maps.respawn_ledger,
+			&(struct map_walk){ .kind = WALK_LEDGER, .fn.ledger = fn, .ctx = ctx });
 }
 
 int loader__for_each_status(struct loader *l, loader_status_fn fn, void *ctx)
 {
-	struct status_adapter a = { fn, ctx };
+	return map_walk(l->skel->maps.exit_status,
+			&(struct map_walk){ .kind = WALK_STATUS, .fn.status = fn, .ctx = ctx });
+}
 
-	return for_each_entry(bpf_map__fd(l->skel->maps.exit_status),
-			      sizeof(struct rca_status_key), sizeof(struct rca_status), status_cb,
-			      &a);
+int loader__for_each_mem(struct loader *l, loader_mem_fn fn, void *ctx)
+{
+	return map_walk(l->skel->maps.unit_mem,
+			&(struct map_walk){ .kind = WALK_MEM, .fn.mem = fn, .ctx = ctx });
+}
+
+int loader__for_each_kill(struct loader *l, loader_kill_fn fn, void *ctx)
+{
+	return map_walk(l->skel->maps.kill_counts,
+			&(struct map_walk){ .kind = WALK_KILL, .fn.kill = fn, .ctx = ctx });
+}
+
+int loader__for_each_forkfail(struct loader *l, loader_forkfail_fn fn, void *ctx)
+{
+	return map_walk(l->skel->maps.fork_failures,
+			&(struct map_walk){ .kind = WALK_FORKFAIL, .fn.forkfail = fn, .ctx = ctx });
 }
 
 int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t size,
@@ -481,72 +533,6 @@ int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t si
 	snprintf(dst, size, "%.*s", (int)sizeof(st.name), st.name);
 	*ret_parent_id = st.parent_id;
 	return 0;
-}
-
-struct kill_adapter {
-	loader_kill_fn fn;
-	void *ctx;
-};
-
-static int kill_cb(void *ctx, const void *key, const void *value)
-{
-	struct kill_adapter *a = ctx;
-	uint64_t count;
-
-	memcpy(&count, value, sizeof(count));
-	return a->fn(a->ctx, key, count);
-}
-
-struct forkfail_adapter {
-	loader_forkfail_fn fn;
-	void *ctx;
-};
-
-static int forkfail_cb(void *ctx, const void *key, const void *value)
-{
-	struct forkfail_adapter *a = ctx;
-	uint64_t count;
-
-	memcpy(&count, value, sizeof(count));
-	return a->fn(a->ctx, key, count);
-}
-
-struct mem_adapter {
-	loader_mem_fn fn;
-	void *ctx;
-};
-
-static int mem_cb(void *ctx, const void *key, const void *value)
-{
-	struct mem_adapter *a = ctx;
-	uint64_t id;
-
-	memcpy(&id, key, sizeof(id));
-	return a->fn(a->ctx, id, value);
-}
-
-int loader__for_each_mem(struct loader *l, loader_mem_fn fn, void *ctx)
-{
-	struct mem_adapter a = { fn, ctx };
-
-	return for_each_entry(bpf_map__fd(l->skel->maps.unit_mem), sizeof(__u64),
-			      sizeof(struct rca_unit_mem), mem_cb, &a);
-}
-
-int loader__for_each_kill(struct loader *l, loader_kill_fn fn, void *ctx)
-{
-	struct kill_adapter a = { fn, ctx };
-
-	return for_each_entry(bpf_map__fd(l->skel->maps.kill_counts), sizeof(struct rca_kill_key),
-			      sizeof(__u64), kill_cb, &a);
-}
-
-int loader__for_each_forkfail(struct loader *l, loader_forkfail_fn fn, void *ctx)
-{
-	struct forkfail_adapter a = { fn, ctx };
-
-	return for_each_entry(bpf_map__fd(l->skel->maps.fork_failures),
-			      sizeof(struct rca_forkfail_key), sizeof(__u64), forkfail_cb, &a);
 }
 
 int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX])
@@ -567,22 +553,54 @@ int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX])
 	return 0;
 }
 
+/*
+ * Keys to delete, gathered in one walk of a map for every gone cgroup at once
+ * (sorted ids, bsearch), with no cap per cgroup: a key left behind would come
+ * back as live and be counted twice.
+ */
 struct forget_ctx {
-	uint64_t cgroup_id;
-	int fd;
+	const uint64_t *ids;
+	uint32_t n_ids;
 	size_t key_size;
-	unsigned char keys[BATCH][32];
-	int n;
+	unsigned char *keys;
+	uint32_t n, cap;
+	int err;
 };
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int gone(const struct forget_ctx *f, uint64_t id)
+{
+	return bsearch(&id, f->ids, f->n_ids, sizeof(*f->ids), id_cmp) != NULL;
+}
+
+static int forget_key(struct forget_ctx *f, const void *key)
+{
+	if (f->n == f->cap) {
+		uint32_t cap = f->cap ? f->cap * 2 : 256;
+		unsigned char *p = realloc(f->keys, cap * f->key_size);
+
+		if (!p)
+			return f->err = -ENOMEM;
+		f->keys = p;
+		f->cap = cap;
+	}
+	memcpy(f->keys + (size_t)f->n++ * f->key_size, key, f->key_size);
+	return 0;
+}
 
 static int collect_kill(void *ctx, const struct rca_kill_key *key, uint64_t count)
 {
 	struct forget_ctx *f = ctx;
 
 	(void)count;
-	if ((key->target_cgroup_id == f->cgroup_id || key->sender_cgroup_id == f->cgroup_id) &&
-	    f->n < BATCH)
-		memcpy(f->keys[f->n++], key, sizeof(*key));
+	if (gone(f, key->target_cgroup_id) || gone(f, key->sender_cgroup_id))
+		return forget_key(f, key);
 	return 0;
 }
 
@@ -591,29 +609,50 @@ static int collect_forkfail(void *ctx, const struct rca_forkfail_key *key, uint6
 	struct forget_ctx *f = ctx;
 
 	(void)count;
-	if (key->cgroup_id == f->cgroup_id && f->n < BATCH)
-		memcpy(f->keys[f->n++], key, sizeof(*key));
-	return 0;
+	return gone(f, key->cgroup_id) ? forget_key(f, key) : 0;
 }
 
-int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id)
+static void delete_collected(struct forget_ctx *f, int fd)
 {
-	struct forget_ctx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -ENOMEM;
-	f->cgroup_id = cgroup_id;
-	loader__for_each_kill(l, collect_kill, f);
-	for (int i = 0; i < f->n; i++)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.kill_counts), f->keys[i]);
+	for (uint32_t i = 0; i < f->n; i++)
+		bpf_map_delete_elem(fd, f->keys + (size_t)i * f->key_size);
 	f->n = 0;
-	loader__for_each_forkfail(l, collect_forkfail, f);
-	for (int i = 0; i < f->n; i++)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.fork_failures), f->keys[i]);
-	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_mem), &cgroup_id);
-	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_stats), &cgroup_id);
-	free(f);
-	return 0;
+}
+
+int loader__forget_cgroups(struct loader *l, const uint64_t *sorted_ids, uint32_t n)
+{
+	struct forget_ctx f = { .ids = sorted_ids, .n_ids = n };
+
+	f.key_size = sizeof(struct rca_kill_key);
+	loader__for_each_kill(l, collect_kill, &f);
+	delete_collected(&f, bpf_map__fd(l->skel->maps.kill_counts));
+	free(f.keys);
+	f.keys = NULL;
+	f.cap = 0;
+	f.key_size = sizeof(struct rca_forkfail_key);
+	loader__for_each_forkfail(l, collect_forkfail, &f);
+	delete_collected(&f, bpf_map__fd(l->skel->maps.fork_failures));
+	free(f.keys);
+	for (uint32_t i = 0; i < n; i++) {
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_mem), &sorted_ids[i]);
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.unit_stats), &sorted_ids[i]);
+	}
+	return f.err;
+}
+
+/* Rows in the ledger now (a walk of its keys: cheap next to reading the values). */
+uint32_t loader__ledger_count(struct loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.respawn_ledger);
+	struct rca_ledger_key key, next;
+	uint32_t n = 0;
+
+	for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		n++;
+	}
+	return n;
 }
 
 int loader__unit_capacity(const struct loader *l, uint32_t *ret_max)

@@ -80,8 +80,13 @@ int loader__unit_leaf(struct loader *l, uint64_t cgroup_id, char *dst, size_t si
 /* Kernel-side losses summed over CPUs. */
 int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX]);
 
-/* Removes every entry of a cgroup that is gone, after its counts were folded in. */
-int loader__forget_cgroup(struct loader *l, uint64_t cgroup_id);
+/*
+ * Removes every entry of the cgroups that are gone (ids sorted ascending),
+ * after their counts were read: one walk per map for all of them. 0 or -ENOMEM
+ * (some keys then stay, to be retired at the next pass).
+ */
+int loader__forget_cgroups(struct loader *l, const uint64_t *sorted_ids, uint32_t n);
+uint32_t loader__ledger_count(struct loader *l);
 
 /*
  * Takes out ledger rows idle since before idle_before_ns (CLOCK_BOOTTIME), at

@@ -66,6 +66,59 @@ static void boot_free(struct fig_boot *b)
 	b->units = NULL;
 	b->n_units = 0;
 	b->cap_units = 0;
+	fig_boot_free_index(b);
+}
+
+void fig_boot_free_index(struct fig_boot *b)
+{
+	free(b->index);
+	b->index = NULL;
+	b->index_cap = 0;
+	b->index_n = 0;
+}
+
+/* FNV-1a of a name as copy_name() stores it, so long names cut alike hash alike. */
+static uint32_t unit_name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+	size_t n = strnlen(name, FIG_UNIT_NAME_MAX - 1);
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
+}
+
+static void index_put(struct fig_boot *b, uint32_t unit)
+{
+	uint32_t mask = b->index_cap - 1, i = unit_name_hash(b->units[unit].name) & mask;
+
+	while (b->index[i] >= 0)
+		i = (i + 1) & mask;
+	b->index[i] = (int32_t)unit;
+}
+
+/* Builds the index for every unit, at most half full. -ENOMEM leaves none (lookups go linear). */
+static int index_rebuild(struct fig_boot *b)
+{
+	uint32_t cap = 16;
+
+	while (cap < 2 * b->n_units + 2)
+		cap *= 2;
+	if (cap != b->index_cap) {
+		int32_t *p = realloc(b->index, cap * sizeof(*p));
+
+		if (!p) {
+			fig_boot_free_index(b);
+			return -ENOMEM;
+		}
+		b->index = p;
+		b->index_cap = cap;
+	}
+	memset(b->index, 0xff, cap * sizeof(*b->index)); /* -1: empty */
+	for (uint32_t i = 0; i < b->n_units; i++)
+		index_put(b, i);
+	b->index_n = b->n_units;
+	return 0;
 }
 
 void fig_state_init(struct fig_state *s)
@@ -123,6 +176,8 @@ static int unit_copy(struct fig_unit *dst, const struct fig_unit *src)
 static int boot_copy(struct fig_boot *dst, const struct fig_boot *src)
 {
 	*dst = *src;
+	dst->index = NULL;
+	dst->index_cap = dst->index_n = 0;
 	dst->units = NULL;
 	dst->n_units = 0;
 	dst->cap_units = 0;
@@ -210,14 +265,23 @@ struct fig_boot *fig_state_boot(struct fig_state *s, const char *boot_id)
 	return b;
 }
 
-const struct fig_unit *fig_boot_find_unit(const struct fig_boot *b, const char *name)
+const struct fig_unit *fig_boot_find_unit(const struct fig_boot *cb, const char *name)
 {
+	/* The index is a cache: building it does not change what the boot holds. */
+	struct fig_boot *b = (struct fig_boot *)cb;
+
 	if (!b || !name)
 		return NULL;
-	/* Linear: a few hundred units per boot is the norm and the bound is 4096. */
-	for (uint32_t i = 0; i < b->n_units; i++)
-		if (name_eq(b->units[i].name, FIG_UNIT_NAME_MAX, name))
-			return &b->units[i];
+	if ((b->index_n != b->n_units || !b->index) && index_rebuild(b)) {
+		for (uint32_t i = 0; i < b->n_units; i++)
+			if (name_eq(b->units[i].name, FIG_UNIT_NAME_MAX, name))
+				return &b->units[i];
+		return NULL;
+	}
+	for (uint32_t mask = b->index_cap - 1, i = unit_name_hash(name) & mask; b->index[i] >= 0;
+	     i = (i + 1) & mask)
+		if (name_eq(b->units[b->index[i]].name, FIG_UNIT_NAME_MAX, name))
+			return &b->units[b->index[i]];
 	return NULL;
 }
 
@@ -244,6 +308,11 @@ struct fig_unit *fig_boot_unit(struct fig_boot *b, const char *name)
 	u = &b->units[b->n_units++];
 	memset(u, 0, sizeof(*u));
 	copy_name(u->name, sizeof(u->name), name);
+	/* Kept current while it stays at most half full; else rebuilt at the next lookup. */
+	if (b->index && b->index_n == b->n_units - 1 && 2 * b->n_units + 2 <= b->index_cap) {
+		index_put(b, b->n_units - 1);
+		b->index_n = b->n_units;
+	}
 	/* Not yet sampled: unknown, which 0 would not say. */
 	fig_memory_init(&u->mem);
 	u->procs_alive = -1;

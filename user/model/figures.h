@@ -171,6 +171,13 @@ struct fig_boot {
 	uint32_t cap_units;
 	struct fig_unit *units;
 	uint64_t units_dropped; /* units past FIG_MAX_UNITS */
+	/*
+	 * Name -> index of units, open addressing; a cache rebuilt on the next
+	 * lookup whenever index_n != n_units. Owned: freed and never shared.
+	 */
+	int32_t *index;
+	uint32_t index_cap;
+	uint32_t index_n;
 };
 
 /* A process as a record names it. */
@@ -262,7 +269,10 @@ struct fig_boot *fig_state_boot(struct fig_state *s, const char *boot_id);
 struct fig_unit *fig_boot_unit(struct fig_boot *b, const char *name);
 struct fig_exe *fig_unit_exe(struct fig_unit *u, const char *path);
 const struct fig_boot *fig_state_find_boot(const struct fig_state *s, const char *boot_id);
+/* By name through the boot's index (made or remade here when stale): constant time. */
 const struct fig_unit *fig_boot_find_unit(const struct fig_boot *b, const char *name);
+/* Frees the name index (it is remade when needed); for code that frees a boot's units itself. */
+void fig_boot_free_index(struct fig_boot *b);
 const struct fig_exe *fig_unit_find_exe(const struct fig_unit *u, const char *path);
 
 /* Adds count to the (kind, value) exit status of e; overflow goes to status_other. */

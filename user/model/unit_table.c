@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "clock.h"
+#include "kernel_sample.h"
 #include "unit_table.h"
 
 #define MAX_TRACKS 4096
 #define UNKNOWN_EXE "(unknown)"
 #define MAX_UNIT_TRACKS 4096
-#define PAGE_KIB 4
 
 /* What rcatrace follows per unit across samples: memory growth, fork storms, controllers. */
 struct unit_track {
@@ -35,21 +35,6 @@ struct unit_track {
 	uint64_t crash_storms; /* crash storms this run flagged */
 };
 
-/*
- * Where this sample filed a ledger row: its exit statuses, keyed the same
- * way in the kernel, go to the same unit and executable. Indexes, not
- * pointers: the arrays may grow while the sample is read.
- */
-struct exe_ref {
-	uint64_t unit_key;
-	uint64_t exe_id;
-	uint64_t gen; /* the sample that wrote it; older entries are empty */
-	uint32_t retired;
-	uint32_t unit_idx;
-	uint32_t exe_idx;
-	uint32_t _pad;
-};
-
 struct track {
 	char unit[FIG_UNIT_NAME_MAX];
 	char path[RCA_EXE_PATH_LEN];
@@ -67,11 +52,10 @@ struct unit_table {
 	uint64_t base_unnamed;
 	int64_t started_ms;
 	uint32_t state_interval_ms;
-	unit_table_name_fn name;
-	void *name_ctx;
 	struct respawn_detector_config det;
-	struct exe_ref *refs; /* open addressing, n_refs slots */
-	uint32_t n_refs;
+	/* Where this sample filed each ledger row: statuses joined to it go there too. */
+	struct exe_place *places;
+	uint32_t cap_places;
 	struct track *tracks;
 	uint32_t n_tracks;
 	uint64_t tracks_dropped;
@@ -83,13 +67,18 @@ struct unit_table {
 	uint64_t unit_tracks_dropped;
 	uint64_t mem_available_kib;
 	uint64_t gen; /* sample number: marks what this sample saw without sweeping tables */
+	uint32_t page_kib;
 };
 
 static void boot_clear(struct fig_boot *b)
 {
-	for (uint32_t i = 0; i < b->n_units; i++)
+	for (uint32_t i = 0; i < b->n_units; i++) {
 		free(b->units[i].exes);
+		/* Every sample rebuilds the boot: a unit's kill counts leaked here once per sample. */
+		free(b->units[i].kill_counts);
+	}
 	free(b->units);
+	fig_boot_free_index(b);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -101,12 +90,9 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	if (!t)
 		return NULL;
 	fig_state_init(&t->state);
-	/* Twice the ledger's size keeps probes short; calloc'd pages stay untouched until used. */
-	t->n_refs = 2 * (opts->max_ledger ? opts->max_ledger : RCA_DEFAULT_MAX_LEDGER);
-	t->refs = calloc(t->n_refs, sizeof(*t->refs));
 	t->tracks = calloc(MAX_TRACKS, sizeof(*t->tracks));
 	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
-	if (!t->refs || !t->tracks || !t->units)
+	if (!t->tracks || !t->units)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -122,13 +108,12 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	}
 	memcpy(t->base_lost, t->state.lost, sizeof(t->base_lost));
 	t->base_unnamed = t->state.units_unnamed;
-	t->name = opts->name;
 	t->state_interval_ms = opts->state_interval_ms;
-	t->name_ctx = opts->name_ctx;
 	t->det = opts->detector;
 	t->growth_cfg = opts->growth;
 	t->fork_cfg = opts->fork_storm;
 	t->crash_cfg = opts->crash_storm;
+	t->page_kib = opts->page_size >= 1024 ? opts->page_size / 1024 : 4;
 	if (!t->crash_cfg.window_ms)
 		crash_storm_config_default(&t->crash_cfg);
 	t->started_ms = clock_now_unix_ms();
@@ -149,7 +134,7 @@ void unit_table__free(struct unit_table *t)
 	boot_clear(&t->base_cur);
 	boot_clear(&t->retired);
 	boot_clear(&t->live);
-	free(t->refs);
+	free(t->places);
 	free(t->tracks);
 	free(t->units);
 	free(t);
@@ -195,7 +180,7 @@ static struct unit_track *unit_track(struct unit_table *t, const char *name, int
 	return NULL;
 }
 
-void unit_table__begin(struct unit_table *t)
+static void unit_table__begin(struct unit_table *t)
 {
 	/*
 	 * A new generation instead of clearing every track: the track table is
@@ -206,46 +191,29 @@ void unit_table__begin(struct unit_table *t)
 	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
 }
 
-static struct exe_ref *ref_slot(struct unit_table *t, uint64_t unit_key, uint64_t exe_id,
-				int create)
-{
-	uint32_t i = (uint32_t)(((unit_key ^ (exe_id * 0x9E3779B97F4A7C15ULL)) >> 17) % t->n_refs);
-
-	for (uint32_t probe = 0; probe < t->n_refs; probe++, i = (i + 1) % t->n_refs) {
-		struct exe_ref *r = &t->refs[i];
-
-		if (r->gen != t->gen)
-			return create ? r : NULL;
-		if (r->unit_key == unit_key && r->exe_id == exe_id)
-			return r;
-	}
-	return NULL;
-}
+/* A ledger row's fig_exe, by indexes: the arrays may grow while a sample is applied. */
+struct exe_place {
+	uint32_t retired;
+	int32_t unit_idx; /* -1: not filed */
+	uint32_t exe_idx;
+};
 
 static int64_t to_ms(uint64_t boot_ns)
 {
 	return boot_ns ? clock_boot_ns_to_unix_ms(boot_ns) : 0;
 }
 
-static struct fig_unit *unit_for(struct unit_table *t, uint64_t cgroup_id, uint64_t parent_id,
-				 const char *leaf, int retired)
+static struct fig_unit *unit_named(struct unit_table *t, const char *name, int retired)
 {
-	char name[FIG_UNIT_NAME_MAX];
-
-	t->name(t->name_ctx, cgroup_id, parent_id, leaf, name, sizeof(name));
 	return fig_boot_unit(retired ? &t->retired : &t->live, name);
 }
 
-void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_stats *st,
-			  int retired)
+static void add_unit(struct unit_table *t, const char *name, const struct rca_unit_stats *st,
+		     int retired)
 {
-	char leaf[RCA_CGROUP_NAME_LEN + 1];
-	struct fig_unit *u;
+	struct fig_unit *u = unit_named(t, name, retired);
 	int64_t first = to_ms(st->first_ns), last = to_ms(st->last_ns);
 
-	memcpy(leaf, st->name, RCA_CGROUP_NAME_LEN);
-	leaf[RCA_CGROUP_NAME_LEN] = '\0';
-	u = unit_for(t, cgroup_id, st->parent_id, leaf, retired);
 	if (!u)
 		return;
 	u->starts += st->starts;
@@ -261,33 +229,26 @@ void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct
 		u->last_ms = last;
 }
 
-void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *key,
-			    const struct rca_ledger *l, int retired)
+static void add_ledger(struct unit_table *t, const char *unit, const struct rca_ledger *l,
+		       int retired, struct exe_place *place)
 {
 	struct fig_boot *b = retired ? &t->retired : &t->live;
 	char path[RCA_EXE_PATH_LEN];
 	struct fig_unit *u;
 	struct fig_exe *e;
-	struct exe_ref *ref;
 	int64_t ms;
 
 	memcpy(path, l->path, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
-	u = unit_for(t, l->cgroup_id, 0, NULL, retired);
+	u = unit_named(t, unit, retired);
 	if (!u)
 		return;
 	e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
 	if (!e)
 		return;
-	ref = ref_slot(t, key->unit_key, key->exe_id, 1);
-	if (ref) {
-		ref->gen = t->gen;
-		ref->unit_key = key->unit_key;
-		ref->exe_id = key->exe_id;
-		ref->retired = retired;
-		ref->unit_idx = (uint32_t)(u - b->units);
-		ref->exe_idx = (uint32_t)(e - u->exes);
-	}
+	place->retired = retired;
+	place->unit_idx = (int32_t)(u - b->units);
+	place->exe_idx = (uint32_t)(e - u->exes);
 	e->starts += l->starts;
 	e->execs += l->execs;
 	e->exits += l->exits;
@@ -312,20 +273,20 @@ void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *k
 		e->last_exit_ms = ms;
 }
 
-void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key,
-			    const struct rca_status *st, int retired)
+static void add_status(struct unit_table *t, const char *unit, const struct rca_status_key *key,
+		       const struct rca_status *st, int retired, const struct exe_place *place)
 {
 	struct fig_boot *b = retired ? &t->retired : &t->live;
-	const struct exe_ref *ref = ref_slot(t, key->unit_key, key->exe_id, 0);
 	struct fig_exe *e = NULL;
 	int64_t ms;
 
-	if (ref && ref->retired == (uint32_t)retired && ref->unit_idx < b->n_units &&
-	    ref->exe_idx < b->units[ref->unit_idx].n_exes) {
-		e = &b->units[ref->unit_idx].exes[ref->exe_idx];
+	if (place && place->unit_idx >= 0 && place->retired == (uint32_t)retired &&
+	    (uint32_t)place->unit_idx < b->n_units &&
+	    place->exe_idx < b->units[place->unit_idx].n_exes) {
+		e = &b->units[place->unit_idx].exes[place->exe_idx];
 	} else {
 		/* No ledger row (its map was full): the unit is known, the executable is not. */
-		struct fig_unit *u = unit_for(t, st->cgroup_id, 0, NULL, retired);
+		struct fig_unit *u = unit_named(t, unit, retired);
 
 		e = u ? fig_unit_exe(u, UNKNOWN_EXE) : NULL;
 	}
@@ -345,49 +306,42 @@ void unit_table__add_status(struct unit_table *t, const struct rca_status_key *k
 	}
 }
 
-void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
-			 int retired)
+static void add_mem(struct unit_table *t, const char *unit, const struct rca_unit_mem *m)
 {
-	struct fig_unit *u;
+	struct fig_unit *u = unit_named(t, unit, 0);
 	struct unit_track *tr;
 	int64_t pages[RCA_MEM_KINDS];
 
-	if (retired)
-		return; /* a gone cgroup holds no memory: its unit keeps its last figures */
-	u = unit_for(t, cgroup_id, 0, NULL, 0);
 	if (!u)
 		return;
 	for (int i = 0; i < RCA_MEM_KINDS; i++)
 		pages[i] = m->pages[i] > 0 ? m->pages[i] : 0;
 	/* Several cgroup ids may carry one name: sum them. */
-	u->mem.rss_anon_kib += (uint64_t)pages[RCA_MEM_ANON] * PAGE_KIB;
-	u->mem.rss_file_kib += (uint64_t)pages[RCA_MEM_FILE] * PAGE_KIB;
-	u->mem.rss_shmem_kib += (uint64_t)pages[RCA_MEM_SHMEM] * PAGE_KIB;
+	u->mem.rss_anon_kib += (uint64_t)pages[RCA_MEM_ANON] * t->page_kib;
+	u->mem.rss_file_kib += (uint64_t)pages[RCA_MEM_FILE] * t->page_kib;
+	u->mem.rss_shmem_kib += (uint64_t)pages[RCA_MEM_SHMEM] * t->page_kib;
 	if (pages[0] + pages[1] + pages[2] > 0 && (tr = unit_track(t, u->name, 1)))
 		tr->live_mem_gen = t->gen;
 }
 
-void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
-			   int retired)
+static void add_kills(struct unit_table *t, const char *target_unit, const char *sender,
+		      const struct rca_kill_key *key, uint64_t count, int retired)
 {
-	char sender[FIG_UNIT_NAME_MAX];
-	struct fig_unit *target, *from;
+	struct fig_unit *target = unit_named(t, target_unit, retired), *from;
 
-	t->name(t->name_ctx, key->sender_cgroup_id, 0, NULL, sender, sizeof(sender));
-	target = unit_for(t, key->target_cgroup_id, 0, NULL, retired);
 	if (target) {
 		target->kills_received += count;
 		fig_unit_add_kills(target, sender, key->signal, key->by_kernel, count);
 	}
-	from = fig_boot_unit(retired ? &t->retired : &t->live, sender);
+	from = unit_named(t, sender, retired);
 	if (from && !key->by_kernel)
 		from->kills_sent += count;
 }
 
-void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
-			      uint64_t count, int retired)
+static void add_forkfail(struct unit_table *t, const char *unit, const struct rca_forkfail_key *key,
+			 uint64_t count, int retired)
 {
-	struct fig_unit *u = unit_for(t, key->cgroup_id, 0, NULL, retired);
+	struct fig_unit *u = unit_named(t, unit, retired);
 
 	if (!u)
 		return;
@@ -400,6 +354,45 @@ void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_ke
 	if (key->err != 38 /* ENOSYS */ && key->err != 513 /* ERESTARTNOINTR */)
 		u->forks_failed += count;
 	fig_unit_add_fork_errno(u, key->err, count);
+}
+
+int unit_table__apply(struct unit_table *t, const struct kernel_sample *s,
+		      unit_table_finding_fn fn, void *ctx)
+{
+	if (s->n_exes > t->cap_places) {
+		struct exe_place *p = realloc(t->places, s->n_exes * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->places = p;
+		t->cap_places = s->n_exes;
+	}
+	unit_table__begin(t);
+	for (uint32_t i = 0; i < s->n_units; i++)
+		add_unit(t, ks_name(s, s->units[i].name), &s->units[i].st,
+			 s->units[i].flags & KS_RETIRED);
+	for (uint32_t i = 0; i < s->n_exes; i++) {
+		t->places[i].unit_idx = -1;
+		add_ledger(t, ks_name(s, s->exes[i].unit), &s->exes[i].l,
+			   s->exes[i].flags & KS_RETIRED, &t->places[i]);
+	}
+	for (uint32_t i = 0; i < s->n_statuses; i++) {
+		const struct ks_status *st = &s->statuses[i];
+
+		add_status(t, ks_name(s, st->unit), &st->key, &st->st, st->flags & KS_RETIRED,
+			   st->exe >= 0 && (uint32_t)st->exe < s->n_exes ? &t->places[st->exe] : NULL);
+	}
+	for (uint32_t i = 0; i < s->n_mems; i++)
+		if (!(s->mems[i].flags & KS_RETIRED)) /* a gone cgroup holds no memory */
+			add_mem(t, ks_name(s, s->mems[i].unit), &s->mems[i].m);
+	for (uint32_t i = 0; i < s->n_kills; i++)
+		add_kills(t, ks_name(s, s->kills[i].target), ks_name(s, s->kills[i].sender),
+			  &s->kills[i].key, s->kills[i].count, s->kills[i].flags & KS_RETIRED);
+	for (uint32_t i = 0; i < s->n_forkfails; i++)
+		add_forkfail(t, ks_name(s, s->forkfails[i].unit), &s->forkfails[i].key,
+			     s->forkfails[i].count, s->forkfails[i].flags & KS_RETIRED);
+	unit_table__set_lost(t, s->lost, s->units_unnamed);
+	return unit_table__end(t, s->now_ms, fn, ctx);
 }
 
 void unit_table__set_controllers(struct unit_table *t, const char *unit,

@@ -22,24 +22,16 @@
 
 struct unit_table;
 
-/*
- * Names a cgroup id; parent_id and leaf (0 and NULL when unknown) name one
- * already gone. Returns non-zero when it could not be named.
- */
-typedef int (*unit_table_name_fn)(void *ctx, uint64_t cgroup_id, uint64_t parent_id,
-				  const char *leaf, char *dst, size_t size);
 
 struct unit_table_opts {
 	const struct fig_state *base; /* state file contents, or NULL; copied */
 	const char *boot_id;
 	uint32_t state_interval_ms; /* recorded in the state: how stale it may be */
-	unit_table_name_fn name;
-	void *name_ctx;
 	struct respawn_detector_config detector;
 	struct memory_growth_config growth;
 	struct fork_storm_config fork_storm;
 	struct crash_storm_config crash_storm;
-	uint32_t max_ledger; /* entries the kernel's ledger holds: sizes the per-sample join */
+	uint32_t page_size; /* bytes; the kernel counts resident memory in pages */
 };
 
 enum finding_kind {
@@ -76,22 +68,14 @@ typedef void (*unit_table_finding_fn)(void *ctx, const struct unit_table_finding
 struct unit_table *unit_table__new(const struct unit_table_opts *opts);
 void unit_table__free(struct unit_table *t);
 
-/* Starts a sample: forgets the previous live contents. */
-void unit_table__begin(struct unit_table *t);
-/* Adds one map entry; retired: its cgroup is gone and the entry is about to be deleted. */
-void unit_table__add_unit(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_stats *st,
-			  int retired);
-void unit_table__add_ledger(struct unit_table *t, const struct rca_ledger_key *key,
-			    const struct rca_ledger *l, int retired);
-/* After the ledger: a status row is filed under its ledger row's unit and executable. */
-void unit_table__add_status(struct unit_table *t, const struct rca_status_key *key,
-			    const struct rca_status *st, int retired);
-void unit_table__add_mem(struct unit_table *t, uint64_t cgroup_id, const struct rca_unit_mem *m,
-			 int retired);
-void unit_table__add_kills(struct unit_table *t, const struct rca_kill_key *key, uint64_t count,
-			   int retired);
-void unit_table__add_forkfail(struct unit_table *t, const struct rca_forkfail_key *key,
-			      uint64_t count, int retired);
+struct kernel_sample;
+/*
+ * Applies one kernel sample: this sample's rows replace the last one's, rows
+ * marked retired are kept for good; then the detectors run, and fn hears of
+ * every finding that starts or ends. 0 or -ENOMEM.
+ */
+int unit_table__apply(struct unit_table *t, const struct kernel_sample *s,
+		      unit_table_finding_fn fn, void *ctx);
 /*
  * Controller figures (pids, memory) and live process count of a unit, read by
  * the caller; cg NULL (no process to read them through) keeps the last ones.
@@ -107,7 +91,7 @@ int unit_table__add_kill_record(struct unit_table *t, const struct fig_kill *k);
 uint32_t unit_table__top_units(const struct unit_table *t, int by_growth, struct fig_top_unit *out,
 			       uint32_t n);
 
-/* Ends the sample: merges, runs the detector, calls fn for each storm start/end. */
+/* Merges and runs the detectors again without a new sample (at start, before the first one). */
 int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn fn, void *ctx);
 
 /* Kernel-side losses of this run; added to the earlier runs' in the state. */
