@@ -8,6 +8,7 @@
 #include "cli_error.h"
 #include "clock.h"
 #include "escape.h"
+#include "events.h"
 #include "commands.h"
 #include "json_writer.h"
 #include "options.h"
@@ -143,17 +144,11 @@ static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
 		printf("\nOOM kills (newest last, %u kept, %llu dropped):\n", s->n_ooms,
 		       (unsigned long long)s->ooms_dropped);
 		for (uint32_t i = 0; i < s->n_ooms; i++) {
-			const struct fig_oom *k = &s->ooms[i];
-			char unit[FIG_UNIT_NAME_MAX * 4], comm[64], tcomm[64];
+			char line[1024];
 
-			escape_terminal(unit, sizeof(unit), k->victim.unit, strlen(k->victim.unit));
-			escape_terminal(comm, sizeof(comm), k->victim.comm, strlen(k->victim.comm));
-			escape_terminal(tcomm, sizeof(tcomm), k->trigger.comm, strlen(k->trigger.comm));
-			printf("  %s %s: %s (pid %u) %s, rss %llu KiB, triggered by %s (pid %u)\n",
-			       clock_format_iso8601(k->time_ms, when, sizeof(when)), unit, comm,
-			       k->victim.pid, k->constraint,
-			       (unsigned long long)(k->rss_anon_kib + k->rss_file_kib + k->rss_shmem_kib),
-			       tcomm, k->trigger.pid);
+			events_format_oom(line, sizeof(line), &s->ooms[i]);
+			printf("  %s %s\n", clock_format_iso8601(s->ooms[i].time_ms, when, sizeof(when)),
+			       line);
 		}
 	}
 	if (s->n_kills) {
@@ -161,27 +156,14 @@ static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
 
 		for (uint32_t i = 0; i < s->n_kills; i++) {
 			const struct fig_kill *k = &s->kills[i];
-			char tu[FIG_UNIT_NAME_MAX * 4], su[FIG_UNIT_NAME_MAX * 4], tc[64], sc[64], sig[16];
+			char line[1024];
 
 			if (strcmp(k->sender.unit, k->target.unit) == 0 && !k->by_kernel)
 				continue;
 			if (!shown++)
 				printf("\nKills across units (newest last):\n");
-			escape_terminal(tu, sizeof(tu), k->target.unit, strlen(k->target.unit));
-			escape_terminal(su, sizeof(su), k->sender.unit, strlen(k->sender.unit));
-			escape_terminal(tc, sizeof(tc), k->target.comm, strlen(k->target.comm));
-			escape_terminal(sc, sizeof(sc), k->sender.comm, strlen(k->sender.comm));
-			if (k->by_kernel)
-				printf("  %s %s: %s (pid %u) got SIG%s from the kernel (while %s, pid %u, "
-				       "ran)\n",
-				       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc,
-				       k->target.pid, report_signal_name(k->signal, sig, sizeof(sig)), sc,
-				       k->sender.pid);
-			else
-				printf("  %s %s: %s (pid %u) got SIG%s from %s (pid %u) in %s\n",
-				       clock_format_iso8601(k->time_ms, when, sizeof(when)), tu, tc,
-				       k->target.pid, report_signal_name(k->signal, sig, sizeof(sig)), sc,
-				       k->sender.pid, su);
+			events_format_kill(line, sizeof(line), k);
+			printf("  %s %s\n", clock_format_iso8601(k->time_ms, when, sizeof(when)), line);
 		}
 	}
 	for (uint32_t b = s->n_boots; b-- > 0;) {

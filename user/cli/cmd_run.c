@@ -297,6 +297,15 @@ static void emit_stats(struct run_ctx *r, int64_t now_ms)
 	json_kv_u64(w, "units_unnamed", rs.unnamed);
 	json_kv_u64(w, "units_named_from_kernel", rs.from_leaf);
 	json_kv_u64(w, "unit_cache_evictions", rs.evictions);
+	{
+		struct unit_table_stats ts;
+
+		unit_table__stats(r->table, &ts);
+		json_kv_u64(w, "detector_tracks", ts.exe_tracks);
+		json_kv_u64(w, "detector_tracks_dropped", ts.exe_tracks_dropped);
+		json_kv_u64(w, "unit_tracks", ts.unit_tracks);
+		json_kv_u64(w, "unit_tracks_dropped", ts.unit_tracks_dropped);
+	}
 	json_kv_bool(w, "state_saved", r->o.state_path && !r->state_error);
 	json_object_end(w);
 	fputc('\n', stdout);

@@ -9,6 +9,7 @@
 #include "unit_table.h"
 
 #define MAX_TRACKS 4096
+#define TRACK_SLOTS (2 * MAX_TRACKS) /* a power of two: the index stays at most half full */
 #define UNKNOWN_EXE "(unknown)"
 #define MAX_UNIT_TRACKS 4096
 
@@ -57,6 +58,7 @@ struct unit_table {
 	struct exe_place *places;
 	uint32_t cap_places;
 	struct track *tracks;
+	int32_t *track_index; /* open addressing over tracks; -1 empty */
 	uint32_t n_tracks;
 	uint64_t tracks_dropped;
 	struct memory_growth_config growth_cfg;
@@ -91,8 +93,11 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 		return NULL;
 	fig_state_init(&t->state);
 	t->tracks = calloc(MAX_TRACKS, sizeof(*t->tracks));
+	t->track_index = malloc(TRACK_SLOTS * sizeof(*t->track_index));
+	if (t->track_index)
+		memset(t->track_index, 0xff, TRACK_SLOTS * sizeof(*t->track_index));
 	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
-	if (!t->tracks || !t->units)
+	if (!t->tracks || !t->track_index || !t->units)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -136,6 +141,7 @@ void unit_table__free(struct unit_table *t)
 	boot_clear(&t->live);
 	free(t->places);
 	free(t->tracks);
+	free(t->track_index);
 	free(t->units);
 	free(t);
 }
@@ -471,11 +477,31 @@ void unit_table__set_lost(struct unit_table *t, const uint64_t lost[RCA_LOST_KIN
 	t->state.units_unnamed = t->base_unnamed + units_unnamed;
 }
 
-static struct track *track_find(struct unit_table *t, const char *unit, const char *path)
+static uint32_t track_hash(const char *unit, const char *path)
 {
-	for (uint32_t i = 0; i < t->n_tracks; i++)
-		if (strcmp(t->tracks[i].unit, unit) == 0 && strcmp(t->tracks[i].path, path) == 0)
-			return &t->tracks[i];
+	uint32_t h = 2166136261u;
+
+	for (; *unit; unit++)
+		h = (h ^ (unsigned char)*unit) * 16777619u;
+	h = (h ^ 0xff) * 16777619u; /* "a" + "b/c" and "a/b" + "c" hash apart */
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 16777619u;
+	return h;
+}
+
+/* The detector's track of (unit, executable), through an index of 2 * MAX_TRACKS slots. */
+static struct track *track_find(struct unit_table *t, const char *unit, const char *path,
+				int32_t **ret_slot)
+{
+	uint32_t mask = TRACK_SLOTS - 1, i = track_hash(unit, path) & mask;
+
+	for (; t->track_index[i] >= 0; i = (i + 1) & mask) {
+		struct track *tr = &t->tracks[t->track_index[i]];
+
+		if (strcmp(tr->unit, unit) == 0 && strcmp(tr->path, path) == 0)
+			return tr;
+	}
+	*ret_slot = &t->track_index[i];
 	return NULL;
 }
 
@@ -521,7 +547,8 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 
 		for (uint32_t ei = 0; ei < u->n_exes; ei++) {
 			struct fig_exe *e = &u->exes[ei];
-			struct track *tr = track_find(t, u->name, e->path);
+			int32_t *slot = NULL;
+			struct track *tr = track_find(t, u->name, e->path, &slot);
 			struct unit_table_finding f = { .unit = u, .exe = e };
 			struct respawn_sample s;
 
@@ -533,6 +560,7 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 					t->tracks_dropped++;
 					continue;
 				}
+				*slot = (int32_t)t->n_tracks;
 				tr = &t->tracks[t->n_tracks++];
 				memset(tr, 0, sizeof(*tr));
 				snprintf(tr->unit, sizeof(tr->unit), "%s", u->name);
@@ -748,6 +776,14 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 	t->state.written_ms = now_ms;
 	t->state.interval_ms = t->state_interval_ms;
 	return 0;
+}
+
+void unit_table__stats(const struct unit_table *t, struct unit_table_stats *ret)
+{
+	ret->exe_tracks = t->n_tracks;
+	ret->exe_tracks_dropped = t->tracks_dropped;
+	ret->unit_tracks = t->n_units;
+	ret->unit_tracks_dropped = t->unit_tracks_dropped;
 }
 
 const struct fig_state *unit_table__state(const struct unit_table *t)

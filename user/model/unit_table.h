@@ -98,6 +98,15 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 void unit_table__set_lost(struct unit_table *t, const uint64_t lost[RCA_LOST_KIND_MAX],
 			  uint64_t units_unnamed);
 
+/* The model's own bounds: what it follows, and what it refused past them (shown, never silent). */
+struct unit_table_stats {
+	uint32_t exe_tracks;          /* (unit, executable) pairs the respawn detector follows */
+	uint64_t exe_tracks_dropped;  /* ... refused: the table was full */
+	uint32_t unit_tracks;         /* units followed for memory, fork and crash storms */
+	uint64_t unit_tracks_dropped; /* ... refused */
+};
+void unit_table__stats(const struct unit_table *t, struct unit_table_stats *ret);
+
 /* The whole state (earlier boots + this one), as of the last unit_table__end(). */
 const struct fig_state *unit_table__state(const struct unit_table *t);
 const struct fig_boot *unit_table__current(const struct unit_table *t);
