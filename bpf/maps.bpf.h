@@ -12,8 +12,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "rcatrace.h"
+#include "types.bpf.h"
 #include "task.bpf.h"
-
 
 /* Our own pid, so the loader's own activity is not counted (0: count everything). */
 const volatile __u32 targ_self_tgid __weak = 0;
@@ -115,20 +115,32 @@ static __always_inline void events_submit(void *rec)
 /*
  * The entry for key, created from init when missing. Another CPU may create
  * it first (BPF_NOEXIST fails): its entry is used. NULL only when the map is
- * full, counted as lost_kind.
+ * full, counted as lost_kind. *ret_created is 1 when this call created the
+ * entry, for a caller that must account for init exactly once: it is 1 even
+ * if the entry is gone again by the time it is looked up (NULL then).
  */
-static __always_inline void *map_get_or_init(void *map, const void *key, const void *init,
-					     __u32 lost_kind)
+static __always_inline void *map_get_or_create(void *map, const void *key, const void *init,
+					       __u32 lost_kind, int *ret_created)
 {
 	void *v = bpf_map_lookup_elem(map, key);
 
+	*ret_created = 0;
 	if (v)
 		return v;
-	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	*ret_created = bpf_map_update_elem(map, key, init, BPF_NOEXIST) == 0;
 	v = bpf_map_lookup_elem(map, key);
-	if (!v)
+	if (!v && !*ret_created)
 		count_lost(lost_kind);
 	return v;
+}
+
+/* map_get_or_create() for a caller that does not care who created the entry. */
+static __always_inline void *map_get_or_init(void *map, const void *key, const void *init,
+					     __u32 lost_kind)
+{
+	int created;
+
+	return map_get_or_create(map, key, init, lost_kind, &created);
 }
 
 /* Adds one to a u64 counter map entry, creating it; a full map is counted as lost_kind. */

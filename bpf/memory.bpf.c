@@ -9,6 +9,14 @@
 #include "maps.bpf.h"
 
 /*
+ * log2 of the page size, set by the loader from sysconf(_SC_PAGESIZE): the
+ * kernel counts memory in pages, 4 KiB on x86 but 16 or 64 KiB on some arm64
+ * and ppc64 kernels. Only the memcg figures are turned into bytes here; RSS
+ * goes out in pages, for user space to convert.
+ */
+const volatile __u32 targ_page_shift = 12;
+
+/*
  * v6.2 commit f1a7941243c1 ("mm: convert mm's rss stats into percpu_counter")
  * turned mm->rss_stat into an array of percpu_counter; before, it was a
  * struct mm_rss_stat of atomic_long_t. Both expose the value /proc shows:
@@ -104,20 +112,22 @@ static __always_inline void mm_sync(struct mm_struct *mm, int only_kind)
 	e = bpf_map_lookup_elem(&mm_rss, &key);
 	if (!e) {
 		struct rca_mm fresh = { .cgroup_id = cg };
+		int created;
 
 		/* An address space being torn down (no users left) is not new: skip it. */
 		if (BPF_CORE_READ(mm, mm_users.counter) <= 0)
 			return;
 		for (int i = 0; i < RCA_MEM_KINDS; i++)
 			fresh.pages[i] = mm_counter(mm, kernel_member(i));
-		if (bpf_map_update_elem(&mm_rss, &key, &fresh, BPF_NOEXIST)) {
-			/* Another CPU created it first, and charged the unit. */
-			if (!bpf_map_lookup_elem(&mm_rss, &key))
-				count_lost(RCA_LOST_MM_FULL);
+		e = map_get_or_create(&mm_rss, &key, &fresh, RCA_LOST_MM_FULL, &created);
+		if (created) {
+			/* The entry holds what the unit is charged with, now: charge it once. */
+			unit_mem_add(cg, fresh.pages);
 			return;
 		}
-		unit_mem_add(cg, fresh.pages);
-		return;
+		if (!e)
+			return;
+		/* Another CPU created it first, and charged the unit: sync with its entry. */
 	}
 	for (int i = 0; i < RCA_MEM_KINDS; i++) {
 		__s64 now;
@@ -172,6 +182,7 @@ int iter_task(struct bpf_iter__task *ctx)
 	{
 		__u32 tgid = task->tgid;
 
+		/* Looked up first: the entry is built only for a process not seen yet. */
 		if (!bpf_map_lookup_elem(&procs, &tgid)) {
 			struct rca_proc p = { .exe_id = file_exe_id(BPF_CORE_READ(mm, exe_file)),
 					      .mm = (__u64)mm };
@@ -181,10 +192,7 @@ int iter_task(struct bpf_iter__task *ctx)
 
 			if (st)
 				p.unit_key = st->unit_key;
-
-			if (bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST) &&
-			    !bpf_map_lookup_elem(&procs, &tgid))
-				count_lost(RCA_LOST_PROCS_FULL);
+			map_get_or_init(&procs, &tgid, &p, RCA_LOST_PROCS_FULL);
 		}
 	}
 	if (bpf_core_field_exists(mm->owner) && BPF_CORE_READ(mm, owner) != task)
@@ -203,8 +211,8 @@ int iter_task(struct bpf_iter__task *ctx)
 static __always_inline void oom_memcg(struct task_struct *task, struct rca_oom_record *rec)
 {
 	int memory_id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	/* PAGE_COUNTER_MAX: LONG_MAX / PAGE_SIZE means unlimited. */
-	const __u64 page_size = 4096, unlimited = 0x7fffffffffffffffULL / 4096;
+	/* PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE, means unlimited. */
+	const __u64 unlimited = 0x7fffffffffffffffULL >> targ_page_shift;
 	struct cgroup_subsys_state *css;
 	struct page_counter *pc;
 
@@ -225,8 +233,8 @@ static __always_inline void oom_memcg(struct task_struct *task, struct rca_oom_r
 			struct kernfs_node *kn = BPF_CORE_READ(m, css.cgroup, kn);
 
 			rec->constraint = RCA_OOM_MEMCG;
-			rec->memcg_limit_bytes = max * page_size;
-			rec->memcg_usage_bytes = usage * page_size;
+			rec->memcg_limit_bytes = max << targ_page_shift;
+			rec->memcg_usage_bytes = usage << targ_page_shift;
 			rec->memcg_id = BPF_CORE_READ(kn, id);
 			bpf_probe_read_kernel_str(rec->memcg_name, sizeof(rec->memcg_name),
 						  BPF_CORE_READ(kn, name));

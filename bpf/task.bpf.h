@@ -5,6 +5,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include "types.bpf.h"
 
 /* The task's cgroup in the default (v2) hierarchy: works for any task, not only current. */
 static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *task)
@@ -14,9 +15,9 @@ static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *ta
 
 /*
  * kernfs_node::id became a plain u64 in v5.5 (commit 67c0496e87d1); rcatrace
- * needs v5.8 anyway (ring buffer), so no shim for the old union is kept: a
- * CO-RE check for a type vmlinux lacks makes libbpf 1.1 list module BTF,
- * which needs CAP_SYS_ADMIN.
+ * needs v5.14 anyway (RCATRACE_MIN_KERNEL_* in user/cli/system.h says why),
+ * so no shim for the old union is kept: a CO-RE check for a type vmlinux
+ * lacks makes libbpf 1.1 list module BTF, which needs CAP_SYS_ADMIN.
  */
 static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 {

@@ -20,20 +20,13 @@
 /* Lifetime histogram: bucket i counts lifetimes in [2^(i-1), 2^i) microseconds. */
 #define RCA_LIFETIME_BUCKETS 40
 
-/* Default map sizes; the loader may change them before load. */
+/* Default sizes of the maps user space reads or resizes; the loader may change them before load. */
 #define RCA_DEFAULT_MAX_UNITS 4096
 #define RCA_DEFAULT_MAX_LEDGER 16384
 #define RCA_DEFAULT_MAX_EXIT_STATUS 16384
-#define RCA_DEFAULT_MAX_PROCS 65536
 #define RCA_DEFAULT_RINGBUF_BYTES (512 * 1024)
-#define RCA_DEFAULT_MAX_MMS 65536
-#define RCA_DEFAULT_MAX_KILL_COUNTS 4096
-#define RCA_DEFAULT_MAX_FORK_FAILURES 4096
 /* Ancestors of a signal's sender walked at kill time. */
 #define RCA_LINEAGE_DEPTH 6
-
-/* cgroup levels walked to find a cgroup's unit (the deepest *.service or *.scope). */
-#define RCA_CGROUP_WALK_DEPTH 16
 
 /* Resident memory kinds, as rss_stat reports them. */
 enum rca_mem_kind {
@@ -158,29 +151,8 @@ struct rca_status {
 	char parent_comm[RCA_COMM_LEN];
 };
 
-/* procs flags */
-#define RCA_PROC_START_PENDING 1 /* entered its unit; not counted as a start yet (no exec) */
-#define RCA_PROC_STARTED 2	  /* counted as a start, of start_exe_id */
-
-/* procs: what the exec and exit handlers need to know about a live process, key = tgid. */
-struct rca_proc {
-	__u64 exe_id;
-	__u64 mm;       /* its address space (a kernel pointer, used only as a key) */
-	__u64 unit_key; /* the unit it runs in: a move to another one is a start */
-	__u64 start_ns; /* CLOCK_BOOTTIME it entered its unit (flags) */
-	__u64 start_exe_id;
-	__u32 flags;    /* RCA_PROC_* */
-	__u32 _pad;
-};
-
 /* unit_mem: resident pages per unit, key = cgroup v2 id of the mm's owner. */
 struct rca_unit_mem {
-	__s64 pages[RCA_MEM_KINDS];
-};
-
-/* mm_rss: what each address space last contributed, key = mm pointer. */
-struct rca_mm {
-	__u64 cgroup_id;
 	__s64 pages[RCA_MEM_KINDS];
 };
 

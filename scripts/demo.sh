@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 make -s .output/rcatrace .output/helpers/memhog .output/helpers/forker
-R=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)/demo.slice
+R=$(awk '{ for (i = 7; i < NF && $i != "-"; i++); if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)/demo.slice
 P=/sys/fs/cgroup/pids/rcatrace-demo
 M=/sys/fs/cgroup/memory/rcatrace-demo
 OUT=${OUT:-/tmp/rcatrace-demo}

@@ -5,7 +5,9 @@ set -u
 
 RCATRACE=${RCATRACE:?RCATRACE must name the binary}
 HELPERS=${HELPERS:?HELPERS must name the helper binary directory}
-CG2=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+# The cgroup2 root: the file system type is the field after " - ", past a varying
+# number of optional fields (scripts/bench.sh finds it the same way).
+CG2=$(awk '{ for (i = 7; i < NF && $i != "-"; i++); if ($(i + 1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
 # A parent for this test's units, so nothing collides with the host's own.
 TEST_ROOT="$CG2/rcatrace-test-$$.slice"
 WORK=$(mktemp -d /tmp/rcatrace-test.XXXXXX)

@@ -32,8 +32,7 @@ grep -q 'needs root' "$WORK/e" && echo "ok: non-root message" || fail "non-root 
 unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$1" run --no-state' _ "$RCATRACE" > /dev/null 2> "$WORK/e"
 assert_eq "run without BTF exits" 1 $?
 grep -q 'no BTF at /sys/kernel/btf/vmlinux' "$WORK/e" && echo "ok: no-BTF message" || fail "no-BTF message: $(cat "$WORK/e")"
-cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-unshare -m sh -c 'umount "$2" && exec "$1" run --no-state' _ "$RCATRACE" "$cg2" > /dev/null 2> "$WORK/e"
+unshare -m sh -c 'umount "$2" && exec "$1" run --no-state' _ "$RCATRACE" "$CG2" > /dev/null 2> "$WORK/e"
 assert_eq "run without cgroup2 exits" 1 $?
 grep -q 'no cgroup v2 hierarchy is mounted' "$WORK/e" && echo "ok: no-cgroup2 message" || fail "no-cgroup2 message: $(cat "$WORK/e")"
 

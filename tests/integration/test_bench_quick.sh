@@ -62,6 +62,11 @@ assert_eq "budgets listed" true "$(jq '[.budgets[] | select(has("budget") and ha
 assert_eq "runs.csv header" '"workload","variant","round","ops","seconds","cpu_s","failed","tracer_cpu_ms"' "$(head -1 "$res/runs.csv")"
 assert_eq "runs.csv rows" "$(jq '.runs | length' "$json")" "$(($(wc -l < "$res/runs.csv") - 1))"
 assert_eq "RESULTS.md budget table" 1 "$(grep -c '^| budget | figure | limit |' "$res/RESULTS.md")"
-assert_eq "test cgroup removed" no "$([ -d /sys/fs/cgroup/unified/bench-spawn.service ] && echo yes || echo no)"
+# The benchmark's cgroups, under the cgroup2 mount lib.sh found (as bench.sh finds it):
+# made there, and gone afterwards.
+assert_eq "test cgroup made under the cgroup2 mount" 1 \
+	"$(grep -cF "in bench-spawn.service ($CG2/bench-spawn.service)" "$WORK/bench.log")"
+assert_eq "test cgroup removed" no "$([ -d "$CG2/bench-spawn.service" ] && echo yes || echo no)"
+assert_eq "soak cgroups removed" "" "$(ls -d "$CG2"/bench-soak-*.service 2> /dev/null | tr '\n' ' ')"
 assert_eq "no tracer left" "" "$(pgrep -f "$WORK/bench" | tr '\n' ' ')"
 finish

@@ -475,112 +475,6 @@ static void test_read_long_path(void **state)
 	assert_string_equal(got.mem_path, "");
 }
 
-struct memcg_case {
-	const char *name;
-	enum layout layout;
-	const char *path;
-	struct file_spec files[8];
-	int rc;
-	int64_t usage, limit; /* when rc is 0 */
-};
-
-#define SENTINEL 0x123456
-
-static const struct memcg_case memcg_cases[] = {
-	{
-		.name = "memcg: v1",
-		.layout = HYBRID,
-		.path = "/oom-test",
-		.files = { { "cg/memory/oom-test/memory.usage_in_bytes", "67100672\n" },
-			   { "cg/memory/oom-test/memory.limit_in_bytes", "67108864\n" } },
-		.usage = 67100672,
-		.limit = 67108864,
-	},
-	{
-		.name = "memcg: v1 unlimited",
-		.layout = HYBRID,
-		.path = "/",
-		.files = { { "cg/memory/memory.usage_in_bytes", "5\n" },
-			   { "cg/memory/memory.limit_in_bytes", V1_UNLIMITED } },
-		.usage = 5,
-		.limit = -1,
-	},
-	{
-		.name = "memcg: v2",
-		.layout = PURE_V2,
-		.path = SVC,
-		.files = { { "cg/cgroup.controllers", "memory\n" },
-			   { "cg" SVC "/memory.current", "1000\n" },
-			   { "cg" SVC "/memory.max", "max\n" } },
-		.usage = 1000,
-		.limit = -1,
-	},
-	{
-		/* A v2 cgroup named "memory" is not the v1 memory hierarchy. */
-		.name = "memcg: v2 cgroup named memory",
-		.layout = PURE_V2,
-		.path = "/x",
-		.files = { { "cg/cgroup.controllers", "memory\n" },
-			   { "cg/memory/x/cgroup.controllers", "" },
-			   { "cg/memory/x/memory.current", "1\n" },
-			   { "cg/x/memory.current", "2\n" },
-			   { "cg/x/memory.max", "4096\n" } },
-		.usage = 2,
-		.limit = 4096,
-	},
-	{
-		.name = "memcg: v1 garbage",
-		.layout = HYBRID,
-		.path = "/g",
-		.files = { { "cg/memory/g/memory.usage_in_bytes", "lots\n" },
-			   { "cg/memory/g/memory.limit_in_bytes", "-1\n" } },
-		.usage = -1,
-		.limit = -1,
-	},
-	{
-		.name = "memcg: nowhere",
-		.layout = HYBRID,
-		.path = "/gone",
-		.files = { { "cg/unified/gone/cgroup.controllers", "" } },
-		.rc = -ENOENT,
-	},
-	{
-		.name = "memcg: relative path",
-		.layout = HYBRID,
-		.path = "oom-test",
-		.rc = -EINVAL,
-	},
-	{
-		.name = "memcg: path with ..",
-		.layout = HYBRID,
-		.path = "/a/../..",
-		.rc = -EINVAL,
-	},
-};
-
-static void test_memcg(void **state)
-{
-	struct fixture *fx = *state;
-	const struct memcg_case *c = fx->row;
-	struct cgroup_controllers_opts o;
-	int64_t usage = SENTINEL, limit = SENTINEL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(c->files) && c->files[i].rel; i++)
-		put(fx->base, c->files[i].rel, c->files[i].content);
-	opts_of(fx, c->layout, &o);
-	assert_int_equal(cgroup_controllers_read_memcg(&o, c->path, &usage, &limit), c->rc);
-	if (c->rc) {
-		assert_int_equal(usage, SENTINEL);
-		assert_int_equal(limit, SENTINEL);
-		return;
-	}
-	assert_int_equal(usage, c->usage);
-	assert_int_equal(limit, c->limit);
-	/* Either output may be left out. */
-	assert_int_equal(cgroup_controllers_read_memcg(&o, c->path, NULL, &limit), 0);
-	assert_int_equal(cgroup_controllers_read_memcg(&o, c->path, &usage, NULL), 0);
-}
-
 static const struct cgroup_controllers_opts real_hybrid = {
 	.proc_root = "/proc",
 	.cgroup_root = "/sys/fs/cgroup",
@@ -607,7 +501,6 @@ static void assert_sane(const struct cgroup_figures *f)
 static void test_real_self(void **state)
 {
 	struct cgroup_figures f, d;
-	int64_t usage = SENTINEL, limit = SENTINEL;
 
 	(void)state;
 	assert_int_equal(cgroup_controllers_read(&real_hybrid, (int)getpid(), &f), 0);
@@ -619,14 +512,6 @@ static void test_real_self(void **state)
 	assert_string_equal(f.pids_path, d.pids_path);
 	assert_int_equal(f.mem_v2, d.mem_v2);
 	assert_int_equal(f.mem_limit_bytes, d.mem_limit_bytes);
-	/* The memcg found reads the same directly, as an OOM record's memcg would. */
-	if (f.mem_v2 >= 0 && f.mem_path[0]) {
-		int rc = cgroup_controllers_read_memcg(NULL, f.mem_path, &usage, &limit);
-
-		assert_int_equal(rc, 0);
-		assert_int_equal(limit, f.mem_limit_bytes);
-		assert_true(usage >= -1);
-	}
 }
 
 static void test_real_gone(void **state)
@@ -644,7 +529,7 @@ static void test_real_gone(void **state)
 	assert_int_equal(cgroup_controllers_read(&real_hybrid, (int)pid_max + 1, &f), -ESRCH);
 }
 
-#define N_TESTS (ARRAY_SIZE(read_cases) + ARRAY_SIZE(memcg_cases) + 4)
+#define N_TESTS (ARRAY_SIZE(read_cases) + 4)
 
 int main(void)
 {
@@ -661,7 +546,6 @@ int main(void)
 					  .teardown_func = teardown }
 
 	ADD_ROWS(read_cases, test_read);
-	ADD_ROWS(memcg_cases, test_memcg);
 	ADD("pid 0 and -1: -EINVAL", test_read_bad_pid);
 	ADD("path too long to keep: figures read, path empty", test_read_long_path);
 	ADD("real machine: own pid reads", test_real_self);

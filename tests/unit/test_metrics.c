@@ -601,6 +601,7 @@ static void test_default_cap(void **state)
 static void test_textfile(void **state)
 {
 	char dir[] = "/tmp/rcatrace-metrics-test.XXXXXX", path[128], buf[64];
+	struct stat st;
 	FILE *f;
 	size_t n;
 
@@ -615,9 +616,12 @@ static void test_textfile(void **state)
 	buf[n] = '\0';
 	fclose(f);
 	assert_string_equal(buf, "b 2\n");
-	/* No temporary file left beside it. */
-	snprintf(path, sizeof(path), "%s/.rcatrace.prom.%d.tmp", dir, (int)getpid());
+	/* Readable by node_exporter's user, and no temporary file left beside it. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	snprintf(path, sizeof(path), "%s/rcatrace.prom.tmp", dir);
 	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
 	snprintf(path, sizeof(path), "%s/rcatrace.prom", dir);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);

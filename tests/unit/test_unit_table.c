@@ -41,12 +41,13 @@ static const char *name_of(uint64_t cgroup_id)
 static struct kernel_sample ks;
 
 /* Rows of one sample, named as the sampler names them. */
-static void unit_row(struct kernel_sample *s, const char *name, const struct rca_unit_stats *st,
-		     int retired)
+static void unit_row(struct kernel_sample *s, uint64_t cgroup_id, const char *name,
+		     const struct rca_unit_stats *st, int retired)
 {
 	struct ks_unit *u = kernel_sample_add_unit(s);
 
 	assert_non_null(u);
+	u->cgroup_id = cgroup_id;
 	u->name = (uint32_t)kernel_sample_add_name(s, name);
 	u->st = *st;
 	u->flags = retired ? KS_RETIRED : 0;
@@ -184,7 +185,7 @@ static void test_work_is_never_a_storm(void **state)
 		grep.exits = 20ULL * s;
 		grep.exits_failed = 10ULL * s;
 		grep.last_exit_ns = base + (uint64_t)s * 1000 * NS_PER_MS;
-		unit_row(&ks, name_of(100), &st, 0);
+		unit_row(&ks, 100, name_of(100), &st, 0);
 		exe_row(&ks, name_of(sh.cgroup_id), &k_sh, &sh, 0);
 		exe_row(&ks, name_of(grep.cgroup_id), &k_grep, &grep, 0);
 		apply(t, &ks, now0 + s * 1000, on_finding, &seen);
@@ -225,9 +226,9 @@ static void test_one_unit_across_cgroups(void **state)
 		struct rca_ledger l = ledger_row(starts > 15 ? 201 : 200, "/sbin/agetty", starts, starts,
 						 starts, base, 0, 100);
 
-		unit_row(&ks, name_of(200), &old, s == 3);
+		unit_row(&ks, 200, name_of(200), &old, s == 3);
 		if (cur.starts)
-			unit_row(&ks, name_of(201), &cur, 0);
+			unit_row(&ks, 201, name_of(201), &cur, 0);
 		exe_row(&ks, name_of(l.cgroup_id), &k, &l, 0);
 		apply(t, &ks, now0 + s * 1000, on_finding, &seen);
 	}
@@ -369,8 +370,8 @@ static void test_machine_units_apart(void **state)
 	struct rca_unit_stats host = { .starts = 3, .unit_key = 66 }, guest = { .starts = 4, .unit_key = 77 };
 
 	(void)state;
-	unit_row(&ks, name_of(200), &host, 0);
-	unit_row(&ks, name_of(400), &guest, 0);
+	unit_row(&ks, 200, name_of(200), &host, 0);
+	unit_row(&ks, 400, name_of(400), &guest, 0);
 	apply(t, &ks, now0, NULL, NULL);
 	assert_int_equal(unit_named(t, "getty.service")->starts, 3);
 	assert_int_equal(unit_named(t, "web1:getty.service")->starts, 4);
@@ -418,7 +419,7 @@ static void test_many_units_by_name(void **state)
 		struct rca_unit_stats st = { .starts = (uint64_t)i + 1 };
 
 		snprintf(name, sizeof(name), "run-u%d.service", i);
-		unit_row(&ks, name, &st, 0);
+		unit_row(&ks, 1000 + (uint64_t)i, name, &st, 0);
 	}
 	apply(t, &ks, now0, NULL, NULL);
 	assert_int_equal(unit_table__current(t)->n_units, 4000);

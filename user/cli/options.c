@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "metrics.h"
 #include "options.h"
 #include "rcatrace.h"
+#include "signals.h"
 
 const char options_main_usage[] =
 	"Usage: rcatrace COMMAND [OPTIONS]\n"
@@ -95,6 +97,14 @@ static enum options_result fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return OPTIONS_ERROR;
+}
+
+/* The smallest ring buffer: one page, and no less than 4096 bytes. */
+static unsigned long ringbuf_min_bytes(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 4096 ? (unsigned long)page : 4096;
 }
 
 static int parse_uint(const char *s, uint64_t max, uint64_t *ret)
@@ -189,12 +199,6 @@ int options_parse_listen(const char *arg, struct listen_address *ret)
 
 int options_parse_signals(const char *list, uint64_t *ret_mask)
 {
-	static const char *const names[] = {
-		[1] = "HUP",   [2] = "INT",   [3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",  [6] = "ABRT",
-		[7] = "BUS",   [8] = "FPE",   [9] = "KILL",  [10] = "USR1", [11] = "SEGV", [12] = "USR2",
-		[13] = "PIPE", [14] = "ALRM", [15] = "TERM", [24] = "XCPU", [25] = "XFSZ", [26] = "VTALRM",
-		[27] = "PROF", [29] = "IO",   [30] = "PWR",  [31] = "SYS",
-	};
 	char buf[256], *save = NULL, *tok;
 	uint64_t mask = 0;
 
@@ -202,19 +206,17 @@ int options_parse_signals(const char *list, uint64_t *ret_mask)
 		return -EINVAL;
 	strcpy(buf, list);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const char *name = strncasecmp(tok, "SIG", 3) == 0 ? tok + 3 : tok;
+		const char *number = strncasecmp(tok, "SIG", 3) == 0 ? tok + 3 : tok;
 		uint64_t v;
-		int sig = 0;
+		int sig;
 
-		if (parse_uint(name, 63, &v) == 0) {
+		/* The kernel side keeps one bit per signal in a u64: 63 is the last. */
+		if (parse_uint(number, 63, &v) == 0)
 			sig = (int)v;
-		} else {
-			for (int i = 1; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-				if (names[i] && strcasecmp(names[i], name) == 0)
-					sig = i;
-		}
-		/* SIGCHLD, SIGCONT, SIGSTOP... are not fatal: asking for them is a mistake. */
-		if (sig <= 0 || sig == 17 || sig == 18 || sig == 19 || sig == 20 || sig == 28)
+		else
+			sig = signals_number(tok);
+		/* SIGCHLD, SIGCONT, SIGSTOP... do not end a process: asking for them is a mistake. */
+		if (sig <= 0 || !signals_default_fatal(sig))
 			return -EINVAL;
 		mask |= 1ULL << sig;
 	}
@@ -299,8 +301,9 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 			ret->no_state = 1;
 			break;
 		case OPT_RINGBUF_SIZE:
-			if (parse_uint(optarg, 1u << 30, &v) || v < 4096 || (v & (v - 1)))
-				return fail(err, errlen, "--ringbuf-size: '%s' must be a power of two from 4096 to 1073741824", optarg);
+			/* The kernel wants whole pages: 4096 here, 16 or 64 KiB on some arm64 and ppc64. */
+			if (parse_uint(optarg, 1u << 30, &v) || v < ringbuf_min_bytes() || (v & (v - 1)))
+				return fail(err, errlen, "--ringbuf-size: '%s' must be a power of two from %lu to 1073741824", optarg, ringbuf_min_bytes());
 			ret->ringbuf_bytes = (uint32_t)v;
 			break;
 		case OPT_MAX_UNITS:

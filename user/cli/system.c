@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include "system.h"
 
 #define CAP_SYS_ADMIN 21
-#define CAP_PERFMON 38
-#define CAP_BPF 39
+#define CAP_PERFMON   38
+#define CAP_BPF	      39
 
 int system_boot_id(char *dst, size_t size)
 {
@@ -63,4 +64,22 @@ int system_can_trace(void)
 int system_has_btf(void)
 {
 	return access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+}
+
+int system_kernel_version(int *ret_major, int *ret_minor)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return -errno;
+	return system_parse_kernel_release(u.release, ret_major, ret_minor);
+}
+
+int system_kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return -errno;
+	return system_release_at_least(u.release, major, minor);
 }

@@ -403,31 +403,3 @@ int cgroup_controllers_read(const struct cgroup_controllers_opts *o, int pid,
 	*ret = f;
 	return 0;
 }
-
-int cgroup_controllers_read_memcg(const struct cgroup_controllers_opts *o, const char *memcg_path,
-				  int64_t *ret_usage, int64_t *ret_limit)
-{
-	char dir[PATH_MAX];
-	struct cgroup_figures f;
-	struct roots r;
-	int err;
-
-	if (!memcg_path || !path_ok(memcg_path))
-		return -EINVAL;
-	err = roots_of(o, &r);
-	if (err)
-		return err;
-	figures_unknown(&f);
-	if (!join_cgroup(dir, sizeof(dir), r.cgroup, "memory", memcg_path) && v1_dir(dir) &&
-	    (file_in(dir, "memory.usage_in_bytes") || file_in(dir, "memory.limit_in_bytes")))
-		read_memory_v1(dir, &f);
-	else if (!join_cgroup(dir, sizeof(dir), r.cgroup2, NULL, memcg_path) && v2_memory_dir(dir))
-		read_memory_v2(dir, &f);
-	else
-		return -ENOENT;
-	if (ret_usage)
-		*ret_usage = f.mem_usage_bytes;
-	if (ret_limit)
-		*ret_limit = f.mem_limit_bytes;
-	return 0;
-}

@@ -58,14 +58,4 @@ struct cgroup_figures {
 int cgroup_controllers_read(const struct cgroup_controllers_opts *o, int pid,
 			    struct cgroup_figures *ret);
 
-/*
- * Usage and limit of the memory cgroup at memcg_path ("/a/b", as the kernel
- * names a memcg, "/" for the root), looked for on the v1 memory hierarchy
- * first, then on cgroup2. Returns 0, -ENOENT when neither has it with a
- * memory controller, -EINVAL for a path that is not absolute or has a ".."
- * in it. The outputs (either may be NULL) are untouched on failure.
- */
-int cgroup_controllers_read_memcg(const struct cgroup_controllers_opts *o, const char *memcg_path,
-				  int64_t *ret_usage, int64_t *ret_limit);
-
 #endif

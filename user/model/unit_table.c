@@ -11,11 +11,20 @@
 #define MAX_TRACKS 4096
 #define TRACK_SLOTS (2 * MAX_TRACKS) /* a power of two: the index stays at most half full */
 #define UNKNOWN_EXE "(unknown)"
-#define MAX_UNIT_TRACKS 4096
+
+/* Boot-clock time to unix ms, with the clocks' offset read once per sample (not per row). */
+static int64_t boot_to_unix_offset_ns;
+/*
+ * Units followed at once; slots are twice that, so probes stay short. Tracks
+ * are calloc'd: slots never used are never made resident.
+ */
+#define MAX_UNIT_TRACKS 8192
+#define UNIT_TRACK_SLOTS (2 * MAX_UNIT_TRACKS)
 
 /* What rcatrace follows per unit across samples: memory growth, fork storms, controllers. */
 struct unit_track {
 	char name[FIG_UNIT_NAME_MAX];
+	uint32_t hash; /* of name: most probes end without a strcmp */
 	int used;
 	struct memory_growth growth;
 	struct fig_memory mem;
@@ -30,24 +39,29 @@ struct unit_track {
 	uint32_t leak_prev;
 	uint64_t prev_forks; /* for the fork rate between two samples */
 	int64_t prev_ms;
+	uint64_t live_gen;     /* the sample that last had a row of this unit */
 	uint64_t live_mem_gen; /* the sample that last saw memory for this unit */
+	int64_t sample_pages[RCA_MEM_KINDS]; /* this sample's resident pages, all its cgroups */
 	int crash_init;
 	struct crash_storm_track crash;
-	uint64_t crash_storms; /* crash storms this run flagged */
 };
 
 struct track {
 	char unit[FIG_UNIT_NAME_MAX];
 	char path[RCA_EXE_PATH_LEN];
-	uint64_t storms; /* storms flagged by this run */
 	struct respawn_track rt;
 };
 
 struct unit_table {
-	struct fig_state state;   /* earlier boots + current boot (rebuilt each end()) */
+	/*
+	 * Earlier boots and this one. This boot's figures are one copy, kept
+	 * current by adding what each kernel row counted since the last sample.
+	 */
+	struct fig_state state;
 	struct fig_boot base_cur; /* what the state file held for this boot at start */
-	struct fig_boot retired;  /* cgroups that are gone, folded in */
-	struct fig_boot live;     /* this sample's map contents */
+	/* The last sample's live rows, sorted by key: what each row had counted then. */
+	struct kernel_sample prev;
+	struct fig_boot *cur; /* this boot in state, found once per sample */
 	char boot_id[FIG_BOOT_ID_MAX];
 	uint64_t base_lost[RCA_LOST_KIND_MAX];
 	uint64_t base_unnamed;
@@ -57,6 +71,8 @@ struct unit_table {
 	/* Where this sample filed each ledger row: statuses joined to it go there too. */
 	struct exe_place *places;
 	uint32_t cap_places;
+	uint8_t *prev_used; /* prev rows a retired row of this sample already took: one per key */
+	uint32_t cap_prev_used;
 	struct track *tracks;
 	int32_t *track_index; /* open addressing over tracks; -1 empty */
 	uint32_t n_tracks;
@@ -96,7 +112,7 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	t->track_index = malloc(TRACK_SLOTS * sizeof(*t->track_index));
 	if (t->track_index)
 		memset(t->track_index, 0xff, TRACK_SLOTS * sizeof(*t->track_index));
-	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
+	t->units = calloc(UNIT_TRACK_SLOTS, sizeof(*t->units));
 	if (!t->tracks || !t->track_index || !t->units)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
@@ -122,8 +138,8 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	if (!t->crash_cfg.window_ms)
 		crash_storm_config_default(&t->crash_cfg);
 	t->started_ms = clock_now_unix_ms();
-	snprintf(t->retired.boot_id, sizeof(t->retired.boot_id), "%s", t->boot_id);
-	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
+	boot_to_unix_offset_ns = clock_boot_ns_to_unix_ms(0) * 1000000LL;
+	kernel_sample_init(&t->prev);
 	return t;
 fail:
 	unit_table__free(t);
@@ -137,8 +153,8 @@ void unit_table__free(struct unit_table *t)
 		return;
 	fig_state_free(&t->state);
 	boot_clear(&t->base_cur);
-	boot_clear(&t->retired);
-	boot_clear(&t->live);
+	kernel_sample_free(&t->prev);
+	free(t->prev_used);
 	free(t->places);
 	free(t->tracks);
 	free(t->track_index);
@@ -158,23 +174,24 @@ static uint32_t name_hash(const char *s)
 /* The unit's track; created when create is set and there is room (else counted). */
 static struct unit_track *unit_track(struct unit_table *t, const char *name, int create)
 {
-	uint32_t i = name_hash(name) % MAX_UNIT_TRACKS;
+	uint32_t h = name_hash(name), i = h % UNIT_TRACK_SLOTS;
 
-	for (uint32_t probe = 0; probe < MAX_UNIT_TRACKS; probe++, i = (i + 1) % MAX_UNIT_TRACKS) {
+	for (uint32_t probe = 0; probe < UNIT_TRACK_SLOTS; probe++, i = (i + 1) % UNIT_TRACK_SLOTS) {
 		struct unit_track *u = &t->units[i];
 
-		if (u->used && strcmp(u->name, name) == 0)
+		if (u->used && u->hash == h && strcmp(u->name, name) == 0)
 			return u;
 		if (!u->used) {
 			if (!create)
 				return NULL;
-			/* Keep a quarter free so probes stay short. */
-			if (t->n_units >= MAX_UNIT_TRACKS * 3 / 4) {
+			/* At most half full, so probes stay short. */
+			if (t->n_units >= MAX_UNIT_TRACKS) {
 				t->unit_tracks_dropped++;
 				return NULL;
 			}
 			memset(u, 0, sizeof(*u));
 			u->used = 1;
+			u->hash = h;
 			snprintf(u->name, sizeof(u->name), "%s", name);
 			memory_growth_init(&u->growth);
 			fig_memory_init(&u->mem);
@@ -186,59 +203,82 @@ static struct unit_track *unit_track(struct unit_table *t, const char *name, int
 	return NULL;
 }
 
-static void unit_table__begin(struct unit_table *t)
+static struct fig_boot *current_boot(struct unit_table *t)
 {
-	/*
-	 * A new generation instead of clearing every track: the track table is
-	 * large and mostly untouched; sweeping it would make all of it resident.
-	 */
-	t->gen++;
-	boot_clear(&t->live);
-	snprintf(t->live.boot_id, sizeof(t->live.boot_id), "%s", t->boot_id);
+	/* Cached for a sample: the boots array moves only when a boot is added. */
+	if (!t->cur)
+		t->cur = fig_state_boot(&t->state, t->boot_id);
+	return t->cur;
 }
 
 /* A ledger row's fig_exe, by indexes: the arrays may grow while a sample is applied. */
 struct exe_place {
-	uint32_t retired;
 	int32_t unit_idx; /* -1: not filed */
 	uint32_t exe_idx;
 };
 
+
 static int64_t to_ms(uint64_t boot_ns)
 {
-	return boot_ns ? clock_boot_ns_to_unix_ms(boot_ns) : 0;
+	return boot_ns ? ((int64_t)boot_ns + boot_to_unix_offset_ns) / 1000000 : 0;
 }
 
-static struct fig_unit *unit_named(struct unit_table *t, const char *name, int retired)
+static struct fig_unit *unit_named(struct unit_table *t, const char *name)
 {
-	return fig_boot_unit(retired ? &t->retired : &t->live, name);
+	struct fig_boot *cur = current_boot(t);
+
+	return cur ? fig_boot_unit(cur, name) : NULL;
+}
+
+/* A unit with a row in this sample: followed by its track. */
+static void mark_live(struct unit_table *t, const char *name)
+{
+	struct unit_track *tr = unit_track(t, name, 1);
+
+	if (tr && tr->live_gen != t->gen) {
+		tr->live_gen = t->gen;
+		memset(tr->sample_pages, 0, sizeof(tr->sample_pages));
+	}
+}
+
+/* What a cumulative counter added since the last sample (a row made anew counts from zero). */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : now;
+}
+
+static int64_t min_known(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 static void add_unit(struct unit_table *t, const char *name, const struct rca_unit_stats *st,
-		     int retired)
+		     const struct rca_unit_stats *prev)
 {
-	struct fig_unit *u = unit_named(t, name, retired);
-	int64_t first = to_ms(st->first_ns), last = to_ms(st->last_ns);
+	static const struct rca_unit_stats zero;
+	struct fig_unit *u = unit_named(t, name);
+	int64_t last = to_ms(st->last_ns);
 
 	if (!u)
 		return;
-	u->starts += st->starts;
-	u->forks += st->forks;
-	u->threads += st->threads;
-	u->execs += st->execs;
-	u->exits += st->exits;
-	u->exits_failed += st->exits_failed;
-	u->oom_kills += st->oom_kills;
-	if (first && (!u->first_ms || first < u->first_ms))
-		u->first_ms = first;
+	if (!prev)
+		prev = &zero;
+	u->starts += since(st->starts, prev->starts);
+	u->forks += since(st->forks, prev->forks);
+	u->threads += since(st->threads, prev->threads);
+	u->execs += since(st->execs, prev->execs);
+	u->exits += since(st->exits, prev->exits);
+	u->exits_failed += since(st->exits_failed, prev->exits_failed);
+	u->oom_kills += since(st->oom_kills, prev->oom_kills);
+	u->first_ms = min_known(u->first_ms, to_ms(st->first_ns));
 	if (last > u->last_ms)
 		u->last_ms = last;
 }
 
 static void add_ledger(struct unit_table *t, const char *unit, const struct rca_ledger *l,
-		       int retired, struct exe_place *place)
+		       const struct rca_ledger *prev, struct exe_place *place)
 {
-	struct fig_boot *b = retired ? &t->retired : &t->live;
+	struct fig_boot *b = current_boot(t);
 	char path[RCA_EXE_PATH_LEN];
 	struct fig_unit *u;
 	struct fig_exe *e;
@@ -246,31 +286,33 @@ static void add_ledger(struct unit_table *t, const char *unit, const struct rca_
 
 	memcpy(path, l->path, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
-	u = unit_named(t, unit, retired);
-	if (!u)
+	u = unit_named(t, unit);
+	if (!u || !b)
 		return;
 	e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
 	if (!e)
 		return;
-	place->retired = retired;
 	place->unit_idx = (int32_t)(u - b->units);
 	place->exe_idx = (uint32_t)(e - u->exes);
-	e->starts += l->starts;
-	e->execs += l->execs;
-	e->exits += l->exits;
-	e->exits_failed += l->exits_failed;
-	e->start_exits += l->start_exits;
-	e->start_exits_failed += l->start_exits_failed;
-	e->start_lifetime_sum_us += l->start_lifetime_sum_us;
-	e->gaps += l->gaps;
-	e->gap_sum_ns += l->gap_sum_ns;
-	e->gap_sumsq_ms2 += l->gap_sumsq_ms2;
-	e->lifetime_sum_us += l->lifetime_sum_us;
+	if (!prev) {
+		static const struct rca_ledger zero;
+
+		prev = &zero;
+	}
+	e->starts += since(l->starts, prev->starts);
+	e->execs += since(l->execs, prev->execs);
+	e->exits += since(l->exits, prev->exits);
+	e->exits_failed += since(l->exits_failed, prev->exits_failed);
+	e->start_exits += since(l->start_exits, prev->start_exits);
+	e->start_exits_failed += since(l->start_exits_failed, prev->start_exits_failed);
+	e->start_lifetime_sum_us += since(l->start_lifetime_sum_us, prev->start_lifetime_sum_us);
+	e->gaps += since(l->gaps, prev->gaps);
+	e->gap_sum_ns += since(l->gap_sum_ns, prev->gap_sum_ns);
+	e->gap_sumsq_ms2 += since(l->gap_sumsq_ms2, prev->gap_sumsq_ms2);
+	e->lifetime_sum_us += since(l->lifetime_sum_us, prev->lifetime_sum_us);
 	for (int i = 0; i < RCA_LIFETIME_BUCKETS; i++)
-		e->lifetime_hist[i] += l->lifetime_hist[i];
-	ms = to_ms(l->first_start_ns);
-	if (ms && (!e->first_start_ms || ms < e->first_start_ms))
-		e->first_start_ms = ms;
+		e->lifetime_hist[i] += since(l->lifetime_hist[i], prev->lifetime_hist[i]);
+	e->first_start_ms = min_known(e->first_start_ms, to_ms(l->first_start_ns));
 	ms = to_ms(l->last_start_ns);
 	if (ms > e->last_start_ms)
 		e->last_start_ms = ms;
@@ -280,25 +322,27 @@ static void add_ledger(struct unit_table *t, const char *unit, const struct rca_
 }
 
 static void add_status(struct unit_table *t, const char *unit, const struct rca_status_key *key,
-		       const struct rca_status *st, int retired, const struct exe_place *place)
+		       const struct rca_status *st, uint64_t count, const struct exe_place *place)
 {
-	struct fig_boot *b = retired ? &t->retired : &t->live;
+	struct fig_boot *b = current_boot(t);
 	struct fig_exe *e = NULL;
 	int64_t ms;
 
-	if (place && place->unit_idx >= 0 && place->retired == (uint32_t)retired &&
-	    (uint32_t)place->unit_idx < b->n_units &&
+	if (!b)
+		return;
+	if (place && place->unit_idx >= 0 && (uint32_t)place->unit_idx < b->n_units &&
 	    place->exe_idx < b->units[place->unit_idx].n_exes) {
 		e = &b->units[place->unit_idx].exes[place->exe_idx];
 	} else {
 		/* No ledger row (its map was full): the unit is known, the executable is not. */
-		struct fig_unit *u = unit_named(t, unit, retired);
+		struct fig_unit *u = unit_named(t, unit);
 
 		e = u ? fig_unit_exe(u, UNKNOWN_EXE) : NULL;
 	}
 	if (!e)
 		return;
-	fig_exe_add_status(e, key->kind, key->value, st->count);
+	if (count)
+		fig_exe_add_status(e, key->kind, key->value, count);
 	ms = to_ms(st->last_ns);
 	if (key->kind == RCA_STATUS_SIGNAL && fig_signal_is_crash(key->value) &&
 	    ms > e->crash_last_ms) {
@@ -312,44 +356,43 @@ static void add_status(struct unit_table *t, const char *unit, const struct rca_
 	}
 }
 
+/* Resident pages are a gauge: summed over the unit's cgroups for this sample only. */
 static void add_mem(struct unit_table *t, const char *unit, const struct rca_unit_mem *m)
 {
-	struct fig_unit *u = unit_named(t, unit, 0);
 	struct unit_track *tr;
-	int64_t pages[RCA_MEM_KINDS];
 
-	if (!u)
+	mark_live(t, unit);
+	tr = unit_track(t, unit, 0);
+	if (!tr)
 		return;
 	for (int i = 0; i < RCA_MEM_KINDS; i++)
-		pages[i] = m->pages[i] > 0 ? m->pages[i] : 0;
-	/* Several cgroup ids may carry one name: sum them. */
-	u->mem.rss_anon_kib += (uint64_t)pages[RCA_MEM_ANON] * t->page_kib;
-	u->mem.rss_file_kib += (uint64_t)pages[RCA_MEM_FILE] * t->page_kib;
-	u->mem.rss_shmem_kib += (uint64_t)pages[RCA_MEM_SHMEM] * t->page_kib;
-	if (pages[0] + pages[1] + pages[2] > 0 && (tr = unit_track(t, u->name, 1)))
+		tr->sample_pages[i] += m->pages[i] > 0 ? m->pages[i] : 0;
+	if (tr->sample_pages[0] + tr->sample_pages[1] + tr->sample_pages[2] > 0)
 		tr->live_mem_gen = t->gen;
 }
 
 static void add_kills(struct unit_table *t, const char *target_unit, const char *sender,
-		      const struct rca_kill_key *key, uint64_t count, int retired)
+		      const struct rca_kill_key *key, uint64_t count)
 {
-	struct fig_unit *target = unit_named(t, target_unit, retired), *from;
+	struct fig_unit *target = unit_named(t, target_unit), *from;
 
+	if (!count)
+		return;
 	if (target) {
 		target->kills_received += count;
 		fig_unit_add_kills(target, sender, key->signal, key->by_kernel, count);
 	}
-	from = unit_named(t, sender, retired);
+	from = unit_named(t, sender);
 	if (from && !key->by_kernel)
 		from->kills_sent += count;
 }
 
 static void add_forkfail(struct unit_table *t, const char *unit, const struct rca_forkfail_key *key,
-			 uint64_t count, int retired)
+			 uint64_t count)
 {
-	struct fig_unit *u = unit_named(t, unit, retired);
+	struct fig_unit *u = unit_named(t, unit);
 
-	if (!u)
+	if (!u || !count)
 		return;
 	/*
 	 * The histogram keeps every errno; the failure count leaves out what is
@@ -362,9 +405,154 @@ static void add_forkfail(struct unit_table *t, const char *unit, const struct rc
 	fig_unit_add_fork_errno(u, key->err, count);
 }
 
-int unit_table__apply(struct unit_table *t, const struct kernel_sample *s,
-		      unit_table_finding_fn fn, void *ctx)
+/* ---- rows in key order, and each row's previous values ------------------ */
+
+static int cmp_u64(uint64_t a, uint64_t b)
 {
+	return a < b ? -1 : a > b;
+}
+
+static int unit_cmp(const void *a, const void *b)
+{
+	return cmp_u64(((const struct ks_unit *)a)->cgroup_id, ((const struct ks_unit *)b)->cgroup_id);
+}
+
+static int ledger_key_cmp(const struct rca_ledger_key *x, const struct rca_ledger_key *y)
+{
+	int c = cmp_u64(x->unit_key, y->unit_key);
+
+	return c ? c : cmp_u64(x->exe_id, y->exe_id);
+}
+
+/* Retired rows first: they take the previous values of their key. */
+static int exe_cmp(const void *a, const void *b)
+{
+	const struct ks_exe *x = a, *y = b;
+	int c = ledger_key_cmp(&x->key, &y->key);
+
+	return c ? c : (int)(y->flags & KS_RETIRED) - (int)(x->flags & KS_RETIRED);
+}
+
+static int status_key_cmp(const struct rca_status_key *x, const struct rca_status_key *y)
+{
+	int c = cmp_u64(x->unit_key, y->unit_key);
+
+	if (!c)
+		c = cmp_u64(x->exe_id, y->exe_id);
+	if (!c)
+		c = cmp_u64(x->kind, y->kind);
+	return c ? c : cmp_u64(x->value, y->value);
+}
+
+static int status_cmp(const void *a, const void *b)
+{
+	const struct ks_status *x = a, *y = b;
+	int c = status_key_cmp(&x->key, &y->key);
+
+	return c ? c : (int)(y->flags & KS_RETIRED) - (int)(x->flags & KS_RETIRED);
+}
+
+static int kill_cmp(const void *a, const void *b)
+{
+	const struct rca_kill_key *x = &((const struct ks_kill *)a)->key,
+				  *y = &((const struct ks_kill *)b)->key;
+	int c = cmp_u64(x->target_cgroup_id, y->target_cgroup_id);
+
+	if (!c)
+		c = cmp_u64(x->sender_cgroup_id, y->sender_cgroup_id);
+	if (!c)
+		c = cmp_u64(x->signal, y->signal);
+	return c ? c : cmp_u64(x->by_kernel, y->by_kernel);
+}
+
+static int forkfail_cmp(const void *a, const void *b)
+{
+	const struct rca_forkfail_key *x = &((const struct ks_forkfail *)a)->key,
+				      *y = &((const struct ks_forkfail *)b)->key;
+	int c = cmp_u64(x->cgroup_id, y->cgroup_id);
+
+	return c ? c : cmp_u64(x->err, y->err);
+}
+
+/*
+ * The previous sample's row with the same key, found by binary search over
+ * the previous rows (sorted the same way); used[] marks one a retired row
+ * already took, so a row made anew under that key counts from zero.
+ */
+static const void *prev_row(const void *key_row, const void *base, uint32_t n, size_t size,
+			    int (*cmp)(const void *, const void *), int (*key_cmp)(const void *, const void *),
+			    uint8_t *used)
+{
+	uint32_t lo = 0, hi = n;
+
+	(void)cmp;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = key_cmp((const char *)base + (size_t)mid * size, key_row);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && key_cmp((const char *)base + (size_t)lo * size, key_row) == 0 &&
+	    !(used && used[lo])) {
+		if (used)
+			used[lo] = 1;
+		return (const char *)base + (size_t)lo * size;
+	}
+	return NULL;
+}
+
+static int unit_key_cmp(const void *a, const void *b)
+{
+	return unit_cmp(a, b);
+}
+
+static int exe_key_cmp(const void *a, const void *b)
+{
+	return ledger_key_cmp(&((const struct ks_exe *)a)->key, &((const struct ks_exe *)b)->key);
+}
+
+static int status_only_key_cmp(const void *a, const void *b)
+{
+	return status_key_cmp(&((const struct ks_status *)a)->key,
+			      &((const struct ks_status *)b)->key);
+}
+
+#define PREV(t, row, arr, cmp, key_cmp, used)                                                     \
+	prev_row(row, (t)->prev.arr, (t)->prev.n_##arr, sizeof(*(t)->prev.arr), cmp, key_cmp, used)
+
+/* Keeps this sample's live rows (retired ones are final) as the next sample's previous values. */
+static int keep_as_prev(struct unit_table *t, const struct kernel_sample *s)
+{
+	struct kernel_sample *p = &t->prev;
+
+	kernel_sample_reset(p);
+#define KEEP(arr, add)                                                                            \
+	for (uint32_t i = 0; i < s->n_##arr; i++) {                                               \
+		if (s->arr[i].flags & KS_RETIRED)                                                 \
+			continue;                                                                 \
+		void *row = add(p);                                                               \
+		if (!row)                                                                         \
+			return -ENOMEM;                                                           \
+		memcpy(row, &s->arr[i], sizeof(s->arr[i]));                                       \
+	}
+	KEEP(units, kernel_sample_add_unit)
+	KEEP(exes, kernel_sample_add_exe)
+	KEEP(statuses, kernel_sample_add_status)
+	KEEP(kills, kernel_sample_add_kill)
+	KEEP(forkfails, kernel_sample_add_forkfail)
+#undef KEEP
+	return 0;
+}
+
+int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_finding_fn fn,
+		      void *ctx)
+{
+	uint32_t max_prev = t->prev.n_exes > t->prev.n_statuses ? t->prev.n_exes : t->prev.n_statuses;
+	int err;
+
 	if (s->n_exes > t->cap_places) {
 		struct exe_place *p = realloc(t->places, s->n_exes * sizeof(*p));
 
@@ -373,30 +561,77 @@ int unit_table__apply(struct unit_table *t, const struct kernel_sample *s,
 		t->places = p;
 		t->cap_places = s->n_exes;
 	}
-	unit_table__begin(t);
-	for (uint32_t i = 0; i < s->n_units; i++)
-		add_unit(t, ks_name(s, s->units[i].name), &s->units[i].st,
-			 s->units[i].flags & KS_RETIRED);
-	for (uint32_t i = 0; i < s->n_exes; i++) {
-		t->places[i].unit_idx = -1;
-		add_ledger(t, ks_name(s, s->exes[i].unit), &s->exes[i].l,
-			   s->exes[i].flags & KS_RETIRED, &t->places[i]);
+	if (max_prev > t->cap_prev_used) {
+		uint8_t *p = realloc(t->prev_used, max_prev);
+
+		if (!p)
+			return -ENOMEM;
+		t->prev_used = p;
+		t->cap_prev_used = max_prev;
 	}
+	/* Key order, so each row finds its previous values by binary search. */
+	qsort(s->units, s->n_units, sizeof(*s->units), unit_cmp);
+	qsort(s->exes, s->n_exes, sizeof(*s->exes), exe_cmp);
+	qsort(s->statuses, s->n_statuses, sizeof(*s->statuses), status_cmp);
+	qsort(s->kills, s->n_kills, sizeof(*s->kills), kill_cmp);
+	qsort(s->forkfails, s->n_forkfails, sizeof(*s->forkfails), forkfail_cmp);
+	err = kernel_sample_join(s);
+	if (err)
+		return err;
+	/*
+	 * A new generation instead of clearing every track: the track table is
+	 * large and mostly untouched; sweeping it would make all of it resident.
+	 */
+	t->gen++;
+	t->cur = NULL;
+	boot_to_unix_offset_ns = clock_boot_ns_to_unix_ms(0) * 1000000LL;
+	for (uint32_t i = 0; i < s->n_units; i++) {
+		const char *name = ks_name(s, s->units[i].name);
+		const struct ks_unit *p = PREV(t, &s->units[i], units, unit_cmp, unit_key_cmp, NULL);
+
+		add_unit(t, name, &s->units[i].st, p ? &p->st : NULL);
+		if (!(s->units[i].flags & KS_RETIRED))
+			mark_live(t, name);
+	}
+	memset(t->prev_used, 0, t->prev.n_exes);
+	for (uint32_t i = 0; i < s->n_exes; i++) {
+		const struct ks_exe *p = PREV(t, &s->exes[i], exes, exe_cmp, exe_key_cmp, t->prev_used);
+
+		t->places[i].unit_idx = -1;
+		add_ledger(t, ks_name(s, s->exes[i].unit), &s->exes[i].l, p ? &p->l : NULL,
+			   &t->places[i]);
+		if (!(s->exes[i].flags & KS_RETIRED))
+			mark_live(t, ks_name(s, s->exes[i].unit));
+	}
+	memset(t->prev_used, 0, t->prev.n_statuses);
 	for (uint32_t i = 0; i < s->n_statuses; i++) {
 		const struct ks_status *st = &s->statuses[i];
+		const struct ks_status *p =
+			PREV(t, st, statuses, status_cmp, status_only_key_cmp, t->prev_used);
 
-		add_status(t, ks_name(s, st->unit), &st->key, &st->st, st->flags & KS_RETIRED,
+		add_status(t, ks_name(s, st->unit), &st->key, &st->st,
+			   since(st->st.count, p ? p->st.count : 0),
 			   st->exe >= 0 && (uint32_t)st->exe < s->n_exes ? &t->places[st->exe] : NULL);
 	}
 	for (uint32_t i = 0; i < s->n_mems; i++)
 		if (!(s->mems[i].flags & KS_RETIRED)) /* a gone cgroup holds no memory */
 			add_mem(t, ks_name(s, s->mems[i].unit), &s->mems[i].m);
-	for (uint32_t i = 0; i < s->n_kills; i++)
+	for (uint32_t i = 0; i < s->n_kills; i++) {
+		const struct ks_kill *p = PREV(t, &s->kills[i], kills, kill_cmp, kill_cmp, NULL);
+
 		add_kills(t, ks_name(s, s->kills[i].target), ks_name(s, s->kills[i].sender),
-			  &s->kills[i].key, s->kills[i].count, s->kills[i].flags & KS_RETIRED);
-	for (uint32_t i = 0; i < s->n_forkfails; i++)
+			  &s->kills[i].key, since(s->kills[i].count, p ? p->count : 0));
+	}
+	for (uint32_t i = 0; i < s->n_forkfails; i++) {
+		const struct ks_forkfail *p =
+			PREV(t, &s->forkfails[i], forkfails, forkfail_cmp, forkfail_cmp, NULL);
+
 		add_forkfail(t, ks_name(s, s->forkfails[i].unit), &s->forkfails[i].key,
-			     s->forkfails[i].count, s->forkfails[i].flags & KS_RETIRED);
+			     since(s->forkfails[i].count, p ? p->count : 0));
+	}
+	err = keep_as_prev(t, s);
+	if (err)
+		return err;
 	unit_table__set_lost(t, s->lost, s->units_unnamed);
 	return unit_table__end(t, s->now_ms, fn, ctx);
 }
@@ -572,34 +807,34 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 			f.kind = FINDING_RESPAWN_STORM;
 			f.what = respawn_track_observe(&tr->rt, &t->det, &s);
 			f.started = f.what == RESPAWN_STORM_STARTED;
-			if (f.what == RESPAWN_STORM_STARTED)
-				tr->storms++;
+			if (f.started)
+				e->storms++;
 			respawn_track_figures(&tr->rt, &f.fig);
 			e->respawn_class = f.fig.cls;
 			if (f.fig.storm_since_ms)
 				e->storm_since_ms = f.fig.storm_since_ms;
-			e->storms += tr->storms;
 			if (f.what != RESPAWN_NO_CHANGE && fn)
 				fn(ctx, &f);
 		}
 	}
 }
 
-/* Memory figures of a unit with live memory this sample. */
-static void update_memory(struct unit_table *t, struct unit_track *tr, struct fig_unit *live_u,
-			  int64_t now_ms)
+/* Memory figures of a unit with resident memory this sample (summed over its cgroups). */
+static void update_memory(struct unit_table *t, struct unit_track *tr, int64_t now_ms)
 {
 	struct memory_growth_result res;
-	uint64_t rss = rss_of(live_u);
 	struct fig_memory *m = &tr->mem;
+	uint64_t rss;
 	double limit_kib;
+
+	m->rss_anon_kib = (uint64_t)tr->sample_pages[RCA_MEM_ANON] * t->page_kib;
+	m->rss_file_kib = (uint64_t)tr->sample_pages[RCA_MEM_FILE] * t->page_kib;
+	m->rss_shmem_kib = (uint64_t)tr->sample_pages[RCA_MEM_SHMEM] * t->page_kib;
+	rss = m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib;
 
 	memory_growth_observe(&tr->growth, &t->growth_cfg, now_ms / 1000.0, (double)rss);
 	memory_growth_result(&tr->growth, &t->growth_cfg, &res);
 	m->sampled_ms = now_ms;
-	m->rss_anon_kib = live_u->mem.rss_anon_kib;
-	m->rss_file_kib = live_u->mem.rss_file_kib;
-	m->rss_shmem_kib = live_u->mem.rss_shmem_kib;
 	if (rss > m->rss_peak_kib)
 		m->rss_peak_kib = rss;
 	m->growth_kib_per_s = res.slope_kib_s;
@@ -645,8 +880,7 @@ static void run_crash_storm(struct unit_table *t, struct unit_track *tr, struct 
 	}
 	ct = crash_storm_track_observe(&tr->crash, &t->crash_cfg, now_ms, crashes);
 	if (ct == CRASH_STORM_STARTED)
-		tr->crash_storms++;
-	u->crash_storms += tr->crash_storms; /* the merge brought earlier runs' */
+		u->crash_storms++;
 	u->crash_storm = tr->crash.storm;
 	if (tr->crash.since_ms)
 		u->crash_storm_since_ms = tr->crash.since_ms;
@@ -670,8 +904,8 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 {
 	for (uint32_t ui = 0; ui < cur->n_units; ui++) {
 		struct fig_unit *u = &cur->units[ui];
-		const struct fig_unit *live_u = fig_boot_find_unit(&t->live, u->name);
-		struct unit_track *tr = unit_track(t, u->name, live_u != NULL);
+		/* Followed since it had a row in a sample of this run; else known from the store only. */
+		struct unit_track *tr = unit_track(t, u->name, 0);
 		struct unit_table_finding f = { .unit = u };
 		struct fork_sample fs;
 		enum fork_storm_transition ft;
@@ -682,8 +916,8 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 				u->mem.gone = 1;
 			continue;
 		}
-		if (tr->live_mem_gen == t->gen && live_u) {
-			update_memory(t, tr, (struct fig_unit *)live_u, now_ms);
+		if (tr->live_mem_gen == t->gen) {
+			update_memory(t, tr, now_ms);
 		} else if (tr->mem.sampled_ms) {
 			/* Its processes are gone: keep the figures of its life, marked gone. */
 			tr->mem.gone = 1;
@@ -760,17 +994,13 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 {
 	struct fig_boot *cur;
 
-	/* Replace this boot in the state with base + retired + live. */
-	cur = fig_state_boot(&t->state, t->boot_id);
+	t->cur = NULL;
+	cur = current_boot(t);
 	if (!cur)
 		return -ENOMEM;
-	boot_clear(cur);
-	snprintf(cur->boot_id, sizeof(cur->boot_id), "%s", t->boot_id);
-	cur->first_ms = t->base_cur.first_ms ? t->base_cur.first_ms : t->started_ms;
+	if (!cur->first_ms)
+		cur->first_ms = t->started_ms;
 	cur->last_ms = now_ms;
-	fig_boot_merge(cur, &t->base_cur);
-	fig_boot_merge(cur, &t->retired);
-	fig_boot_merge(cur, &t->live);
 	run_detector(t, cur, now_ms, fn, ctx);
 	run_unit_tracks(t, cur, now_ms, fn, ctx);
 	t->state.written_ms = now_ms;

@@ -70,11 +70,12 @@ void unit_table__free(struct unit_table *t);
 
 struct kernel_sample;
 /*
- * Applies one kernel sample: this sample's rows replace the last one's, rows
- * marked retired are kept for good; then the detectors run, and fn hears of
- * every finding that starts or ends. 0 or -ENOMEM.
+ * Applies one kernel sample: what each row counted since the last sample is
+ * added to this boot's figures (rows marked retired for the last time); then
+ * the detectors run, and fn hears of every finding that starts or ends. The
+ * sample's rows are sorted by key in place. 0 or -ENOMEM.
  */
-int unit_table__apply(struct unit_table *t, const struct kernel_sample *s,
+int unit_table__apply(struct unit_table *t, struct kernel_sample *s,
 		      unit_table_finding_fn fn, void *ctx);
 /*
  * Controller figures (pids, memory) and live process count of a unit, read by

@@ -113,10 +113,14 @@ void json_null(struct json_writer *w)
 	fputs("null", w->f);
 }
 
+/* A keyed string that is not known (NULL) is null, never a made-up "". */
 void json_kv_string(struct json_writer *w, const char *key, const char *s)
 {
 	json_key(w, key);
-	json_string(w, s);
+	if (s)
+		json_string(w, s);
+	else
+		json_null(w);
 }
 
 void json_kv_u64(struct json_writer *w, const char *key, uint64_t v)

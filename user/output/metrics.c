@@ -7,7 +7,6 @@
  * series. Then each family is written with its # HELP and # TYPE.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "escape.h"
 #include "metrics.h"
 #include "unit_name.h"
@@ -750,44 +749,13 @@ int metrics__render(const struct metrics *m, enum metrics_format fmt, char **ret
 
 int metrics_write_textfile(const char *dir, const char *buf, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, dfd, err = 0;
-	size_t done = 0;
+	char path[PATH_MAX];
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, METRICS_TEXTFILE_NAME) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, METRICS_TEXTFILE_NAME, (int)getpid()) >=
-		    (int)sizeof(tmp))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, METRICS_TEXTFILE_NAME) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	/* The collector reads only *.prom, so it never sees the temporary file. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = w < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	/* The rename itself is on disk only once the directory is. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	/*
+	 * The collector reads only *.prom, so it never sees the temporary
+	 * rcatrace.prom.tmp. Readable by all: node_exporter runs as its own user.
+	 */
+	return atomic_file_write(path, buf, len, 0644);
 }

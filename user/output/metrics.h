@@ -71,9 +71,10 @@ enum metrics_format metrics_negotiate(const char *accept);
 size_t metrics_escape_label(char *dst, size_t size, const char *src);
 
 /*
- * Writes buf to DIR/rcatrace.prom atomically: a temporary file in DIR,
- * fsync, rename, fsync of DIR; a reader sees the old file or the new one,
- * never half of one. 0 or -errno (the temporary file is removed).
+ * Writes buf to DIR/rcatrace.prom (mode 0644) atomically, through
+ * atomic_file_write(): DIR/rcatrace.prom.tmp, fsync, rename, fsync of DIR; a
+ * reader sees the old file or the new one, never half of one. 0 or -errno
+ * (the temporary file is removed; -ENOENT when DIR does not exist).
  */
 int metrics_write_textfile(const char *dir, const char *buf, size_t len);
 

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "unit_name.h"
 #include "respawn_detector.h"
+#include "signals.h"
 
 const char *report_lost_key(int kind)
 {
@@ -25,18 +26,10 @@ const char *report_lost_key(int kind)
 
 const char *report_signal_name(uint32_t sig, char *buf, size_t size)
 {
-	static const char *const names[] = {
-		[1] = "HUP",   [2] = "INT",	[3] = "QUIT",  [4] = "ILL",   [5] = "TRAP",
-		[6] = "ABRT",  [7] = "BUS",	[8] = "FPE",   [9] = "KILL",  [10] = "USR1",
-		[11] = "SEGV", [12] = "USR2",	[13] = "PIPE", [14] = "ALRM", [15] = "TERM",
-		[16] = "STKFLT", [17] = "CHLD", [18] = "CONT", [19] = "STOP", [20] = "TSTP",
-		[21] = "TTIN", [22] = "TTOU",	[23] = "URG",  [24] = "XCPU", [25] = "XFSZ",
-		[26] = "VTALRM", [27] = "PROF", [28] = "WINCH", [29] = "IO", [30] = "PWR",
-		[31] = "SYS",
-	};
+	const char *name = sig <= 64 ? signals_name((int)sig) : NULL;
 
-	if (sig < sizeof(names) / sizeof(names[0]) && names[sig])
-		snprintf(buf, size, "%s", names[sig]);
+	if (name)
+		snprintf(buf, size, "%s", name);
 	else
 		snprintf(buf, size, "%u", sig);
 	return buf;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "state_file.h"
 
 #define MAGIC "RCATRACE"
@@ -1018,45 +1019,17 @@ static int parent_dir(const char *path, char *dir, size_t size)
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd, e = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Some file systems cannot sync a directory; the rename is done all the same. */
-	if (fsync(fd) < 0 && errno != EINVAL)
-		e = -errno;
-	close(fd);
-	return e;
-}
-
 int state_file_save(const char *path, const struct fig_state *s)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
+	char dir[PATH_MAX];
 	void *buf = NULL;
 	size_t len;
-	int fd = -1, e;
+	int e;
 
 	if (!path || !*path || path[strlen(path) - 1] == '/')
 		return -EINVAL;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	/* path.tmp must fit too: atomic_file_write() would refuse it after the work. */
+	if (strlen(path) + sizeof(".tmp") > PATH_MAX)
 		return -ENAMETOOLONG;
 	e = parent_dir(path, dir, sizeof(dir));
 	if (e)
@@ -1072,51 +1045,9 @@ int state_file_save(const char *path, const struct fig_state *s)
 	e = mkdir_parents(dir);
 	if (e)
 		goto out;
-	/*
-	 * A .tmp left by a crash is removed, then created afresh with O_EXCL so
-	 * its mode is ours and a symlink planted in its place is not followed.
-	 */
-	if (unlink(tmp) < 0 && errno != ENOENT) {
-		e = -errno;
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		e = -errno;
-		goto out;
-	}
 	/* Whatever the umask, the figures are for the owner only. */
-	if (fchmod(fd, 0600) < 0) {
-		e = -errno;
-		goto out_unlink;
-	}
-	e = write_all(fd, buf, len);
-	if (e)
-		goto out_unlink;
-	if (fsync(fd) < 0) {
-		e = -errno;
-		goto out_unlink;
-	}
-	e = close(fd);
-	fd = -1;
-	if (e < 0) {
-		e = -errno;
-		goto out_unlink;
-	}
-	if (rename(tmp, path) < 0) {
-		e = -errno;
-		goto out_unlink;
-	}
-	e = fsync_dir(dir);
-	goto out;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
+	e = atomic_file_write(path, buf, len, 0600);
 out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return e;
 }
