@@ -14,7 +14,7 @@
 #include "loader.h"
 #include "rcatrace.skel.h"
 
-#define BATCH 256
+#define BATCH 1024
 /* The kernel's internal "not supported" errno, which batch ops may leak. */
 #define ENOTSUPP 524
 
@@ -373,17 +373,35 @@ int loader__poll(struct loader *l, int timeout_ms)
 static int for_each_entry(int fd, size_t key_size, size_t value_size,
 			  int (*cb)(void *ctx, const void *key, const void *value), void *ctx)
 {
-	/* u64 arrays: the callbacks read keys and values as structs of u64s. */
-	__u64 keys[BATCH * 4], token[4];
-	unsigned char *values;
+	/*
+	 * One buffer for every walk, kept: a fresh one per walk was an mmap and
+	 * its page faults each time (values of 800 bytes, BATCH of them). A walk
+	 * started from a walk's callback gets a buffer of its own.
+	 */
+	static unsigned char *kept;
+	static size_t kept_size;
+	static int walking;
+	size_t need = BATCH * (value_size + 4 * sizeof(__u64));
+	unsigned char *buf = kept, *values;
+	__u64 *keys, token[4];
 	__u32 count;
-	int err, ret = 0, first = 1, done = 0;
+	int err, ret = 0, first = 1, done = 0, own = walking;
 
 	if (key_size > sizeof(token))
 		return -EINVAL;
-	values = malloc(BATCH * value_size);
-	if (!values)
-		return -ENOMEM;
+	if (own || need > kept_size) {
+		buf = own ? malloc(need) : realloc(kept, need);
+		if (!buf)
+			return -ENOMEM;
+		if (!own) {
+			kept = buf;
+			kept_size = need;
+		}
+	}
+	/* u64-aligned: the callbacks read keys and values as structs of u64s. */
+	keys = (__u64 *)buf;
+	values = buf + BATCH * 4 * sizeof(__u64);
+	walking++;
 	while (!done && !ret) {
 		count = BATCH;
 		err = bpf_map_lookup_batch(fd, first ? NULL : token, token, keys, values, &count,
@@ -393,11 +411,13 @@ static int for_each_entry(int fd, size_t key_size, size_t value_size,
 			if (err == -ENOENT) {
 				done = 1;
 			} else if (first && (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP)) {
-				free(values);
+				walking--;
+				if (own)
+					free(buf);
 				goto fallback;
 			} else {
-				free(values);
-				return err;
+				ret = err;
+				break;
 			}
 		}
 		first = 0;
@@ -407,7 +427,9 @@ static int for_each_entry(int fd, size_t key_size, size_t value_size,
 			ret = cb(ctx, key, values + i * value_size);
 		}
 	}
-	free(values);
+	walking--;
+	if (own)
+		free(buf);
 	return ret;
 
 fallback: {

@@ -13,8 +13,8 @@
 
 struct name_slot {
 	uint64_t cgroup_id;
-	uint32_t off;
-	uint32_t gen; /* the reading that filled it; older slots are empty */
+	uint32_t name; /* its id in the sample */
+	uint32_t gen;  /* the reading that filled it; older slots are empty */
 };
 
 struct sampler {
@@ -23,7 +23,7 @@ struct sampler {
 	struct kernel_sample *out;
 	const struct sampler_read_opts *o;
 	uint32_t gen;
-	/* cgroup id -> name offset in out, for this reading: each cgroup named once. */
+	/* cgroup id -> name id in out, for this reading: each cgroup named once. */
 	struct name_slot *names;
 	uint32_t names_cap, names_used;
 	/* gone cgroups of this reading, sorted for bsearch */
@@ -78,7 +78,7 @@ static int grow_names(struct sampler *s)
 }
 
 /*
- * The offset of a cgroup's unit name in this reading's sample. A cgroup the
+ * The id of a cgroup's unit name in this reading's sample. A cgroup the
  * resolver has not named yet is named from the kernel's record of it (leaf
  * name, parent) when it is already gone.
  */
@@ -94,7 +94,7 @@ static uint32_t name_of(struct sampler *s, uint64_t cgroup_id, const struct rca_
 	for (h = (uint32_t)(cgroup_id * 0x9E3779B97F4A7C15ULL >> 40) & (s->names_cap - 1);
 	     s->names[h].gen == s->gen; h = (h + 1) & (s->names_cap - 1))
 		if (s->names[h].cgroup_id == cgroup_id)
-			return s->names[h].off;
+			return s->names[h].name;
 	if (st) {
 		memcpy(leaf, st->name, RCA_CGROUP_NAME_LEN);
 		parent = st->parent_id;
@@ -106,12 +106,12 @@ static uint32_t name_of(struct sampler *s, uint64_t cgroup_id, const struct rca_
 	off = kernel_sample_add_name(s->out, name);
 	if (off < 0)
 		goto fail;
-	s->names[h] = (struct name_slot){ .cgroup_id = cgroup_id, .off = (uint32_t)off, .gen = s->gen };
+	s->names[h] = (struct name_slot){ .cgroup_id = cgroup_id, .name = (uint32_t)off, .gen = s->gen };
 	s->names_used++;
 	return (uint32_t)off;
 fail:
 	s->err = -ENOMEM;
-	return 0; /* offset 0 is always a valid string: the first name, or "" */
+	return 0; /* name 0 is always there: "" */
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -268,7 +268,7 @@ int sampler__read(struct sampler *s, const struct sampler_read_opts *o, struct k
 	if (++s->gen == 0)
 		++s->gen; /* 0 marks an empty slot */
 	s->names_used = 0;
-	/* Offset 0 names nothing, for rows that could not be named (out of memory). */
+	/* Name 0 is "", for rows that could not be named (out of memory). */
 	if (kernel_sample_add_name(out, "") < 0)
 		return -ENOMEM;
 	if (o->retire) {

@@ -19,6 +19,7 @@ void kernel_sample_free(struct kernel_sample *s)
 	free(s->kills);
 	free(s->forkfails);
 	free(s->names);
+	free(s->name_offs);
 	kernel_sample_init(s);
 }
 
@@ -30,6 +31,7 @@ void kernel_sample_reset(struct kernel_sample *s)
 	s->ledger_rows_live = 0;
 	s->n_units = s->n_exes = s->n_statuses = s->n_mems = s->n_kills = s->n_forkfails = 0;
 	s->names_len = 0;
+	s->n_names = 0;
 }
 
 /* One more zeroed element at the end of *arr, growing it by doubling. */
@@ -105,9 +107,19 @@ int64_t kernel_sample_add_name(struct kernel_sample *s, const char *name)
 		s->names = p;
 		s->names_cap = nc;
 	}
+	if (s->n_names == s->cap_names) {
+		uint32_t nc = s->cap_names ? s->cap_names * 2 : 256;
+		uint32_t *p = realloc(s->name_offs, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->name_offs = p;
+		s->cap_names = nc;
+	}
 	memcpy(s->names + off, name, len);
 	s->names_len += len;
-	return (int64_t)off;
+	s->name_offs[s->n_names] = (uint32_t)off;
+	return s->n_names++;
 }
 
 static uint32_t key_hash(uint64_t unit_key, uint64_t exe_id)

@@ -20,7 +20,7 @@
 
 struct ks_unit {
 	uint64_t cgroup_id;
-	uint32_t name; /* offset in the sample's names */
+	uint32_t name; /* id of the unit's name in the sample */
 	uint32_t flags;
 	struct rca_unit_stats st;
 };
@@ -79,8 +79,11 @@ struct kernel_sample {
 	KS_ARRAY(struct ks_mem, mems);
 	KS_ARRAY(struct ks_kill, kills);
 	KS_ARRAY(struct ks_forkfail, forkfails);
+	/* Names, each stored once; rows refer to them by id (an index into name_offs). */
 	char *names;
 	size_t names_len, names_cap;
+	uint32_t *name_offs;
+	uint32_t n_names, cap_names;
 };
 
 void kernel_sample_init(struct kernel_sample *s);
@@ -88,13 +91,13 @@ void kernel_sample_free(struct kernel_sample *s);
 /* Empties the sample for the next reading; keeps what it allocated. */
 void kernel_sample_reset(struct kernel_sample *s);
 
-/* The name at offset off. */
-static inline const char *ks_name(const struct kernel_sample *s, uint32_t off)
+/* The name of id. */
+static inline const char *ks_name(const struct kernel_sample *s, uint32_t id)
 {
-	return s->names + off;
+	return s->names + s->name_offs[id];
 }
 
-/* Stores a name; its offset, or -ENOMEM. */
+/* Stores a name; its id (0, 1, ...: dense, so a reader can keep a table by id), or -ENOMEM. */
 int64_t kernel_sample_add_name(struct kernel_sample *s, const char *name);
 
 /* Appends a zeroed row; NULL when out of memory. */

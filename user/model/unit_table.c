@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,27 @@ struct unit_track {
 	int64_t sample_pages[RCA_MEM_KINDS]; /* this sample's resident pages, all its cgroups */
 	int crash_init;
 	struct crash_storm_track crash;
+	uint64_t crashes; /* exits by a crash signal this run, added as rows count them */
 };
 
 struct track {
 	char unit[FIG_UNIT_NAME_MAX];
 	char path[RCA_EXE_PATH_LEN];
 	struct respawn_track rt;
+};
+
+/*
+ * The last sample's rows of one kind, found by key through an open-addressing
+ * index (no sort: ledger rows are large and a sort moves them around).
+ */
+struct prev_rows {
+	int32_t *slots; /* row index, -1 empty */
+	uint32_t cap;   /* a power of two, at least twice the rows */
+	uint8_t *used;  /* a row of this sample took it already: one row per key */
+	uint32_t cap_used;
+	uint32_t n;      /* previous rows */
+	uint32_t cursor; /* where the next row most likely is: maps iterate in a stable order */
+	int built;       /* the index is made at the first row not found at the cursor */
 };
 
 struct unit_table {
@@ -71,8 +87,7 @@ struct unit_table {
 	/* Where this sample filed each ledger row: statuses joined to it go there too. */
 	struct exe_place *places;
 	uint32_t cap_places;
-	uint8_t *prev_used; /* prev rows a retired row of this sample already took: one per key */
-	uint32_t cap_prev_used;
+	struct prev_rows prev_units, prev_exes, prev_statuses, prev_kills, prev_forkfails;
 	struct track *tracks;
 	int32_t *track_index; /* open addressing over tracks; -1 empty */
 	uint32_t n_tracks;
@@ -80,7 +95,11 @@ struct unit_table {
 	struct memory_growth_config growth_cfg;
 	struct fork_storm_config fork_cfg;
 	struct crash_storm_config crash_cfg;
-	struct unit_track *units; /* open addressing by name, MAX_UNIT_TRACKS slots */
+	struct unit_track *units; /* dense, n_units used: calloc'd, only what is used is resident */
+	int32_t *unit_index;      /* open addressing by name hash over units; -1 empty */
+	/* This sample's name ids -> unit index in this boot, and -> track (-1: not looked up) */
+	int32_t *name_unit, *name_track;
+	uint32_t cap_names;
 	uint32_t n_units;
 	uint64_t unit_tracks_dropped;
 	uint64_t mem_available_kib;
@@ -112,8 +131,11 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	t->track_index = malloc(TRACK_SLOTS * sizeof(*t->track_index));
 	if (t->track_index)
 		memset(t->track_index, 0xff, TRACK_SLOTS * sizeof(*t->track_index));
-	t->units = calloc(UNIT_TRACK_SLOTS, sizeof(*t->units));
-	if (!t->tracks || !t->track_index || !t->units)
+	t->units = calloc(MAX_UNIT_TRACKS, sizeof(*t->units));
+	t->unit_index = malloc(UNIT_TRACK_SLOTS * sizeof(*t->unit_index));
+	if (t->unit_index)
+		memset(t->unit_index, 0xff, UNIT_TRACK_SLOTS * sizeof(*t->unit_index));
+	if (!t->tracks || !t->track_index || !t->units || !t->unit_index)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -154,11 +176,23 @@ void unit_table__free(struct unit_table *t)
 	fig_state_free(&t->state);
 	boot_clear(&t->base_cur);
 	kernel_sample_free(&t->prev);
-	free(t->prev_used);
+	free(t->prev_units.slots);
+	free(t->prev_units.used);
+	free(t->prev_exes.slots);
+	free(t->prev_exes.used);
+	free(t->prev_statuses.slots);
+	free(t->prev_statuses.used);
+	free(t->prev_kills.slots);
+	free(t->prev_kills.used);
+	free(t->prev_forkfails.slots);
+	free(t->prev_forkfails.used);
 	free(t->places);
 	free(t->tracks);
 	free(t->track_index);
 	free(t->units);
+	free(t->unit_index);
+	free(t->name_unit);
+	free(t->name_track);
 	free(t);
 }
 
@@ -174,31 +208,33 @@ static uint32_t name_hash(const char *s)
 /* The unit's track; created when create is set and there is room (else counted). */
 static struct unit_track *unit_track(struct unit_table *t, const char *name, int create)
 {
-	uint32_t h = name_hash(name), i = h % UNIT_TRACK_SLOTS;
+	uint32_t h = name_hash(name), i = h & (UNIT_TRACK_SLOTS - 1);
 
-	for (uint32_t probe = 0; probe < UNIT_TRACK_SLOTS; probe++, i = (i + 1) % UNIT_TRACK_SLOTS) {
-		struct unit_track *u = &t->units[i];
+	for (uint32_t probe = 0; probe < UNIT_TRACK_SLOTS; probe++, i = (i + 1) & (UNIT_TRACK_SLOTS - 1)) {
+		struct unit_track *u;
 
-		if (u->used && u->hash == h && strcmp(u->name, name) == 0)
-			return u;
-		if (!u->used) {
-			if (!create)
-				return NULL;
-			/* At most half full, so probes stay short. */
-			if (t->n_units >= MAX_UNIT_TRACKS) {
-				t->unit_tracks_dropped++;
-				return NULL;
-			}
-			memset(u, 0, sizeof(*u));
-			u->used = 1;
-			u->hash = h;
-			snprintf(u->name, sizeof(u->name), "%s", name);
-			memory_growth_init(&u->growth);
-			fig_memory_init(&u->mem);
-			u->procs_alive = -1;
-			t->n_units++;
-			return u;
+		if (t->unit_index[i] >= 0) {
+			u = &t->units[t->unit_index[i]];
+			if (u->hash == h && strcmp(u->name, name) == 0)
+				return u;
+			continue;
 		}
+		if (!create)
+			return NULL;
+		/* At most half the slots used, so probes stay short. */
+		if (t->n_units >= MAX_UNIT_TRACKS) {
+			t->unit_tracks_dropped++;
+			return NULL;
+		}
+		t->unit_index[i] = (int32_t)t->n_units;
+		u = &t->units[t->n_units++];
+		u->used = 1;
+		u->hash = h;
+		snprintf(u->name, sizeof(u->name), "%s", name);
+		memory_growth_init(&u->growth);
+		fig_memory_init(&u->mem);
+		u->procs_alive = -1;
+		return u;
 	}
 	return NULL;
 }
@@ -210,6 +246,39 @@ static struct fig_boot *current_boot(struct unit_table *t)
 		t->cur = fig_state_boot(&t->state, t->boot_id);
 	return t->cur;
 }
+
+/* A unit of this boot by the sample's name id, looked up once per sample. */
+static struct fig_unit *unit_of(struct unit_table *t, const struct kernel_sample *s, uint32_t id)
+{
+	struct fig_boot *b = current_boot(t);
+	struct fig_unit *u;
+
+	if (!b || id >= s->n_names)
+		return NULL;
+	if (t->name_unit[id] >= 0)
+		return &b->units[t->name_unit[id]];
+	u = fig_boot_unit(b, ks_name(s, id));
+	if (u)
+		t->name_unit[id] = (int32_t)(u - b->units);
+	return u;
+}
+
+/* Its track, made when missing (a unit with a row this sample is followed). */
+static struct unit_track *track_of(struct unit_table *t, const struct kernel_sample *s,
+				   uint32_t id)
+{
+	struct unit_track *tr;
+
+	if (id >= s->n_names)
+		return NULL;
+	if (t->name_track[id] >= 0)
+		return &t->units[t->name_track[id]];
+	tr = unit_track(t, ks_name(s, id), 1);
+	if (tr)
+		t->name_track[id] = (int32_t)(tr - t->units);
+	return tr;
+}
+
 
 /* A ledger row's fig_exe, by indexes: the arrays may grow while a sample is applied. */
 struct exe_place {
@@ -223,18 +292,9 @@ static int64_t to_ms(uint64_t boot_ns)
 	return boot_ns ? ((int64_t)boot_ns + boot_to_unix_offset_ns) / 1000000 : 0;
 }
 
-static struct fig_unit *unit_named(struct unit_table *t, const char *name)
-{
-	struct fig_boot *cur = current_boot(t);
-
-	return cur ? fig_boot_unit(cur, name) : NULL;
-}
-
 /* A unit with a row in this sample: followed by its track. */
-static void mark_live(struct unit_table *t, const char *name)
+static void mark_live(struct unit_table *t, struct unit_track *tr)
 {
-	struct unit_track *tr = unit_track(t, name, 1);
-
 	if (tr && tr->live_gen != t->gen) {
 		tr->live_gen = t->gen;
 		memset(tr->sample_pages, 0, sizeof(tr->sample_pages));
@@ -252,11 +312,10 @@ static int64_t min_known(int64_t a, int64_t b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
-static void add_unit(struct unit_table *t, const char *name, const struct rca_unit_stats *st,
+static void add_unit(struct fig_unit *u, const struct rca_unit_stats *st,
 		     const struct rca_unit_stats *prev)
 {
 	static const struct rca_unit_stats zero;
-	struct fig_unit *u = unit_named(t, name);
 	int64_t last = to_ms(st->last_ns);
 
 	if (!u)
@@ -275,18 +334,16 @@ static void add_unit(struct unit_table *t, const char *name, const struct rca_un
 		u->last_ms = last;
 }
 
-static void add_ledger(struct unit_table *t, const char *unit, const struct rca_ledger *l,
+static void add_ledger(struct unit_table *t, struct fig_unit *u, const struct rca_ledger *l,
 		       const struct rca_ledger *prev, struct exe_place *place)
 {
 	struct fig_boot *b = current_boot(t);
 	char path[RCA_EXE_PATH_LEN];
-	struct fig_unit *u;
 	struct fig_exe *e;
 	int64_t ms;
 
 	memcpy(path, l->path, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
-	u = unit_named(t, unit);
 	if (!u || !b)
 		return;
 	e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
@@ -321,7 +378,7 @@ static void add_ledger(struct unit_table *t, const char *unit, const struct rca_
 		e->last_exit_ms = ms;
 }
 
-static void add_status(struct unit_table *t, const char *unit, const struct rca_status_key *key,
+static void add_status(struct unit_table *t, struct fig_unit *u, const struct rca_status_key *key,
 		       const struct rca_status *st, uint64_t count, const struct exe_place *place)
 {
 	struct fig_boot *b = current_boot(t);
@@ -335,8 +392,6 @@ static void add_status(struct unit_table *t, const char *unit, const struct rca_
 		e = &b->units[place->unit_idx].exes[place->exe_idx];
 	} else {
 		/* No ledger row (its map was full): the unit is known, the executable is not. */
-		struct fig_unit *u = unit_named(t, unit);
-
 		e = u ? fig_unit_exe(u, UNKNOWN_EXE) : NULL;
 	}
 	if (!e)
@@ -357,41 +412,32 @@ static void add_status(struct unit_table *t, const char *unit, const struct rca_
 }
 
 /* Resident pages are a gauge: summed over the unit's cgroups for this sample only. */
-static void add_mem(struct unit_table *t, const char *unit, const struct rca_unit_mem *m)
+static void add_mem(struct unit_table *t, struct unit_track *tr, const struct rca_unit_mem *m)
 {
-	struct unit_track *tr;
-
-	mark_live(t, unit);
-	tr = unit_track(t, unit, 0);
 	if (!tr)
 		return;
+	mark_live(t, tr);
 	for (int i = 0; i < RCA_MEM_KINDS; i++)
 		tr->sample_pages[i] += m->pages[i] > 0 ? m->pages[i] : 0;
 	if (tr->sample_pages[0] + tr->sample_pages[1] + tr->sample_pages[2] > 0)
 		tr->live_mem_gen = t->gen;
 }
 
-static void add_kills(struct unit_table *t, const char *target_unit, const char *sender,
+static void add_kills(struct fig_unit *target, struct fig_unit *from, const char *sender,
 		      const struct rca_kill_key *key, uint64_t count)
 {
-	struct fig_unit *target = unit_named(t, target_unit), *from;
-
 	if (!count)
 		return;
 	if (target) {
 		target->kills_received += count;
 		fig_unit_add_kills(target, sender, key->signal, key->by_kernel, count);
 	}
-	from = unit_named(t, sender);
 	if (from && !key->by_kernel)
 		from->kills_sent += count;
 }
 
-static void add_forkfail(struct unit_table *t, const char *unit, const struct rca_forkfail_key *key,
-			 uint64_t count)
+static void add_forkfail(struct fig_unit *u, const struct rca_forkfail_key *key, uint64_t count)
 {
-	struct fig_unit *u = unit_named(t, unit);
-
 	if (!u || !count)
 		return;
 	/*
@@ -405,152 +451,220 @@ static void add_forkfail(struct unit_table *t, const char *unit, const struct rc
 	fig_unit_add_fork_errno(u, key->err, count);
 }
 
-/* ---- rows in key order, and each row's previous values ------------------ */
+/* ---- each row's previous values ------------------------------------------ */
 
-static int cmp_u64(uint64_t a, uint64_t b)
+
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	return a < b ? -1 : a > b;
+	return (h ^ v) * 0x100000001b3ULL;
 }
 
-static int unit_cmp(const void *a, const void *b)
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+static uint64_t hash_unit(const void *row)
 {
-	return cmp_u64(((const struct ks_unit *)a)->cgroup_id, ((const struct ks_unit *)b)->cgroup_id);
+	return mix(FNV_BASIS, ((const struct ks_unit *)row)->cgroup_id);
 }
 
-static int ledger_key_cmp(const struct rca_ledger_key *x, const struct rca_ledger_key *y)
+static uint64_t hash_exe(const void *row)
 {
-	int c = cmp_u64(x->unit_key, y->unit_key);
+	const struct ks_exe *e = row;
 
-	return c ? c : cmp_u64(x->exe_id, y->exe_id);
+	return mix(mix(FNV_BASIS, e->key.unit_key), e->key.exe_id);
 }
 
-/* Retired rows first: they take the previous values of their key. */
-static int exe_cmp(const void *a, const void *b)
+static uint64_t hash_status(const void *row)
 {
-	const struct ks_exe *x = a, *y = b;
-	int c = ledger_key_cmp(&x->key, &y->key);
+	const struct ks_status *st = row;
 
-	return c ? c : (int)(y->flags & KS_RETIRED) - (int)(x->flags & KS_RETIRED);
+	return mix(mix(mix(mix(FNV_BASIS, st->key.unit_key), st->key.exe_id), st->key.kind),
+		   st->key.value);
 }
 
-static int status_key_cmp(const struct rca_status_key *x, const struct rca_status_key *y)
+static uint64_t hash_kill(const void *row)
 {
-	int c = cmp_u64(x->unit_key, y->unit_key);
+	const struct ks_kill *k = row;
 
-	if (!c)
-		c = cmp_u64(x->exe_id, y->exe_id);
-	if (!c)
-		c = cmp_u64(x->kind, y->kind);
-	return c ? c : cmp_u64(x->value, y->value);
+	return mix(mix(mix(mix(FNV_BASIS, k->key.target_cgroup_id), k->key.sender_cgroup_id),
+		       k->key.signal),
+		   k->key.by_kernel);
 }
 
-static int status_cmp(const void *a, const void *b)
+static uint64_t hash_forkfail(const void *row)
 {
-	const struct ks_status *x = a, *y = b;
-	int c = status_key_cmp(&x->key, &y->key);
+	const struct ks_forkfail *f = row;
 
-	return c ? c : (int)(y->flags & KS_RETIRED) - (int)(x->flags & KS_RETIRED);
+	return mix(mix(FNV_BASIS, f->key.cgroup_id), f->key.err);
 }
 
-static int kill_cmp(const void *a, const void *b)
-{
-	const struct rca_kill_key *x = &((const struct ks_kill *)a)->key,
-				  *y = &((const struct ks_kill *)b)->key;
-	int c = cmp_u64(x->target_cgroup_id, y->target_cgroup_id);
+/* Every row kind starts with its key, so keys compare as bytes. */
+#define KEY_EQ(type, keytype)                                                                     \
+	static int eq_##type(const void *a, const void *b)                                       \
+	{                                                                                         \
+		return !memcmp(a, b, sizeof(keytype));                                            \
+	}
+KEY_EQ(unit, uint64_t)
+KEY_EQ(exe, struct rca_ledger_key)
+KEY_EQ(status, struct rca_status_key)
+KEY_EQ(kill, struct rca_kill_key)
+KEY_EQ(forkfail, struct rca_forkfail_key)
+#undef KEY_EQ
 
-	if (!c)
-		c = cmp_u64(x->sender_cgroup_id, y->sender_cgroup_id);
-	if (!c)
-		c = cmp_u64(x->signal, y->signal);
-	return c ? c : cmp_u64(x->by_kernel, y->by_kernel);
+struct row_kind {
+	size_t size;
+	size_t flags_off;
+	uint64_t (*hash)(const void *row);
+	int (*eq)(const void *a, const void *b);
+};
+
+#define ROW_KIND(name, type) \
+	static const struct row_kind kind_##name = { sizeof(type), offsetof(type, flags), hash_##name, eq_##name }
+ROW_KIND(unit, struct ks_unit);
+ROW_KIND(exe, struct ks_exe);
+ROW_KIND(status, struct ks_status);
+ROW_KIND(kill, struct ks_kill);
+ROW_KIND(forkfail, struct ks_forkfail);
+#undef ROW_KIND
+
+static uint32_t row_flags(const struct row_kind *k, const void *row)
+{
+	uint32_t f;
+
+	memcpy(&f, (const char *)row + k->flags_off, sizeof(f));
+	return f;
 }
 
-static int forkfail_cmp(const void *a, const void *b)
+/* Prepares the lookups of one sample over n previous rows. */
+static int prev_index(struct prev_rows *p, const struct row_kind *k, const void *rows, uint32_t n)
 {
-	const struct rca_forkfail_key *x = &((const struct ks_forkfail *)a)->key,
-				      *y = &((const struct ks_forkfail *)b)->key;
-	int c = cmp_u64(x->cgroup_id, y->cgroup_id);
+	uint32_t cap = 16;
 
-	return c ? c : cmp_u64(x->err, y->err);
+	(void)k;
+	(void)rows;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	if (cap != p->cap) {
+		int32_t *sl = realloc(p->slots, cap * sizeof(*sl));
+
+		if (!sl)
+			return -ENOMEM;
+		p->slots = sl;
+		p->cap = cap;
+	}
+	if (n > p->cap_used) {
+		uint8_t *u = realloc(p->used, n);
+
+		if (!u)
+			return -ENOMEM;
+		p->used = u;
+		p->cap_used = n;
+	}
+	if (n)
+		memset(p->used, 0, n);
+	p->n = n;
+	p->cursor = 0;
+	p->built = 0;
+	return 0;
+}
+
+/* Indexes the previous rows that are still live (a retired row is final). */
+static void prev_build(struct prev_rows *p, const struct row_kind *k, const void *rows)
+{
+	uint32_t cap = p->cap, n = p->n;
+
+	memset(p->slots, 0xff, cap * sizeof(*p->slots));
+	p->built = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const void *row = (const char *)rows + (size_t)i * k->size;
+		uint32_t h;
+
+		if (row_flags(k, row) & KS_RETIRED)
+			continue;
+		for (h = (uint32_t)k->hash(row) & (cap - 1); p->slots[h] >= 0; h = (h + 1) & (cap - 1))
+			;
+		p->slots[h] = (int32_t)i;
+	}
 }
 
 /*
- * The previous sample's row with the same key, found by binary search over
- * the previous rows (sorted the same way); used[] marks one a retired row
- * already took, so a row made anew under that key counts from zero.
+ * The previous row with row's key that no row of this sample took yet, or
+ * NULL: a retired row takes its key's previous values first, so a row made
+ * anew under that key in the same sample counts from zero.
  */
-static const void *prev_row(const void *key_row, const void *base, uint32_t n, size_t size,
-			    int (*cmp)(const void *, const void *), int (*key_cmp)(const void *, const void *),
-			    uint8_t *used)
+static const void *prev_of(struct prev_rows *p, const struct row_kind *k, const void *rows,
+			   const void *row)
 {
-	uint32_t lo = 0, hi = n;
+	/* Rows come back in the map's bucket order: most are where the last one left off. */
+	if (p->cursor < p->n) {
+		const void *cand = (const char *)rows + (size_t)p->cursor * k->size;
 
-	(void)cmp;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp((const char *)base + (size_t)mid * size, key_row);
-
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (!p->used[p->cursor] && !(row_flags(k, cand) & KS_RETIRED) && k->eq(cand, row)) {
+			p->used[p->cursor++] = 1;
+			return cand;
+		}
 	}
-	if (lo < n && key_cmp((const char *)base + (size_t)lo * size, key_row) == 0 &&
-	    !(used && used[lo])) {
-		if (used)
-			used[lo] = 1;
-		return (const char *)base + (size_t)lo * size;
+	if (!p->n)
+		return NULL;
+	if (!p->built)
+		prev_build(p, k, rows);
+	for (uint32_t h = (uint32_t)k->hash(row) & (p->cap - 1); p->slots[h] >= 0;
+	     h = (h + 1) & (p->cap - 1)) {
+		const void *cand = (const char *)rows + (size_t)p->slots[h] * k->size;
+
+		if (!p->used[p->slots[h]] && k->eq(cand, row)) {
+			p->used[p->slots[h]] = 1;
+			p->cursor = (uint32_t)p->slots[h] + 1;
+			return cand;
+		}
 	}
 	return NULL;
 }
 
-static int unit_key_cmp(const void *a, const void *b)
-{
-	return unit_cmp(a, b);
-}
+/* Exchanges two row arrays: this sample's rows become the next one's previous rows. */
+#define SWAP_ROWS(a, b, arr)                                                                      \
+	do {                                                                                      \
+		void *tp_ = (a)->arr;                                                             \
+		uint32_t tn_ = (a)->n_##arr, tc_ = (a)->cap_##arr;                                \
+		(a)->arr = (b)->arr;                                                              \
+		(a)->n_##arr = (b)->n_##arr;                                                      \
+		(a)->cap_##arr = (b)->cap_##arr;                                                  \
+		(b)->arr = tp_;                                                                   \
+		(b)->n_##arr = tn_;                                                               \
+		(b)->cap_##arr = tc_;                                                             \
+	} while (0)
 
-static int exe_key_cmp(const void *a, const void *b)
-{
-	return ledger_key_cmp(&((const struct ks_exe *)a)->key, &((const struct ks_exe *)b)->key);
-}
-
-static int status_only_key_cmp(const void *a, const void *b)
-{
-	return status_key_cmp(&((const struct ks_status *)a)->key,
-			      &((const struct ks_status *)b)->key);
-}
-
-#define PREV(t, row, arr, cmp, key_cmp, used)                                                     \
-	prev_row(row, (t)->prev.arr, (t)->prev.n_##arr, sizeof(*(t)->prev.arr), cmp, key_cmp, used)
-
-/* Keeps this sample's live rows (retired ones are final) as the next sample's previous values. */
-static int keep_as_prev(struct unit_table *t, const struct kernel_sample *s)
+/*
+ * Keeps this sample's rows as the next sample's previous values. The big
+ * ones (ledger, statuses, kills, fork failures) change hands instead of being
+ * copied: the caller's sample gets the old buffers back, emptied.
+ */
+static int keep_as_prev(struct unit_table *t, struct kernel_sample *s)
 {
 	struct kernel_sample *p = &t->prev;
 
-	kernel_sample_reset(p);
-#define KEEP(arr, add)                                                                            \
-	for (uint32_t i = 0; i < s->n_##arr; i++) {                                               \
-		if (s->arr[i].flags & KS_RETIRED)                                                 \
-			continue;                                                                 \
-		void *row = add(p);                                                               \
-		if (!row)                                                                         \
-			return -ENOMEM;                                                           \
-		memcpy(row, &s->arr[i], sizeof(s->arr[i]));                                       \
+	if (s->n_units > p->cap_units) {
+		struct ks_unit *u = realloc(p->units, s->n_units * sizeof(*u));
+
+		if (!u)
+			return -ENOMEM;
+		p->units = u;
+		p->cap_units = s->n_units;
 	}
-	KEEP(units, kernel_sample_add_unit)
-	KEEP(exes, kernel_sample_add_exe)
-	KEEP(statuses, kernel_sample_add_status)
-	KEEP(kills, kernel_sample_add_kill)
-	KEEP(forkfails, kernel_sample_add_forkfail)
-#undef KEEP
+	if (s->n_units)
+		memcpy(p->units, s->units, s->n_units * sizeof(*s->units));
+	p->n_units = s->n_units;
+	SWAP_ROWS(p, s, exes);
+	SWAP_ROWS(p, s, statuses);
+	SWAP_ROWS(p, s, kills);
+	SWAP_ROWS(p, s, forkfails);
+	s->n_exes = s->n_statuses = s->n_kills = s->n_forkfails = 0;
 	return 0;
 }
 
 int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_finding_fn fn,
 		      void *ctx)
 {
-	uint32_t max_prev = t->prev.n_exes > t->prev.n_statuses ? t->prev.n_exes : t->prev.n_statuses;
+	struct kernel_sample *pv = &t->prev;
 	int err;
 
 	if (s->n_exes > t->cap_places) {
@@ -561,21 +675,29 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 		t->places = p;
 		t->cap_places = s->n_exes;
 	}
-	if (max_prev > t->cap_prev_used) {
-		uint8_t *p = realloc(t->prev_used, max_prev);
+	if (s->n_names > t->cap_names) {
+		int32_t *a = realloc(t->name_unit, s->n_names * sizeof(*a)), *b;
 
-		if (!p)
+		if (!a)
 			return -ENOMEM;
-		t->prev_used = p;
-		t->cap_prev_used = max_prev;
+		t->name_unit = a;
+		b = realloc(t->name_track, s->n_names * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		t->name_track = b;
+		t->cap_names = s->n_names;
 	}
-	/* Key order, so each row finds its previous values by binary search. */
-	qsort(s->units, s->n_units, sizeof(*s->units), unit_cmp);
-	qsort(s->exes, s->n_exes, sizeof(*s->exes), exe_cmp);
-	qsort(s->statuses, s->n_statuses, sizeof(*s->statuses), status_cmp);
-	qsort(s->kills, s->n_kills, sizeof(*s->kills), kill_cmp);
-	qsort(s->forkfails, s->n_forkfails, sizeof(*s->forkfails), forkfail_cmp);
 	err = kernel_sample_join(s);
+	if (!err)
+		err = prev_index(&t->prev_units, &kind_unit, pv->units, pv->n_units);
+	if (!err)
+		err = prev_index(&t->prev_exes, &kind_exe, pv->exes, pv->n_exes);
+	if (!err)
+		err = prev_index(&t->prev_statuses, &kind_status, pv->statuses, pv->n_statuses);
+	if (!err)
+		err = prev_index(&t->prev_kills, &kind_kill, pv->kills, pv->n_kills);
+	if (!err)
+		err = prev_index(&t->prev_forkfails, &kind_forkfail, pv->forkfails, pv->n_forkfails);
 	if (err)
 		return err;
 	/*
@@ -585,55 +707,77 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 	t->gen++;
 	t->cur = NULL;
 	boot_to_unix_offset_ns = clock_boot_ns_to_unix_ms(0) * 1000000LL;
+	memset(t->name_unit, 0xff, s->n_names * sizeof(*t->name_unit));
+	memset(t->name_track, 0xff, s->n_names * sizeof(*t->name_track));
 	for (uint32_t i = 0; i < s->n_units; i++) {
-		const char *name = ks_name(s, s->units[i].name);
-		const struct ks_unit *p = PREV(t, &s->units[i], units, unit_cmp, unit_key_cmp, NULL);
+		const struct ks_unit *p = prev_of(&t->prev_units, &kind_unit, pv->units, &s->units[i]);
+		struct fig_unit *u = unit_of(t, s, s->units[i].name);
 
-		add_unit(t, name, &s->units[i].st, p ? &p->st : NULL);
+		if (u)
+			add_unit(u, &s->units[i].st, p ? &p->st : NULL);
 		if (!(s->units[i].flags & KS_RETIRED))
-			mark_live(t, name);
+			mark_live(t, track_of(t, s, s->units[i].name));
 	}
-	memset(t->prev_used, 0, t->prev.n_exes);
-	for (uint32_t i = 0; i < s->n_exes; i++) {
-		const struct ks_exe *p = PREV(t, &s->exes[i], exes, exe_cmp, exe_key_cmp, t->prev_used);
+	/* Retired rows first: they take their key's previous values. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < s->n_exes; i++) {
+			const struct ks_exe *p;
 
-		t->places[i].unit_idx = -1;
-		add_ledger(t, ks_name(s, s->exes[i].unit), &s->exes[i].l, p ? &p->l : NULL,
-			   &t->places[i]);
-		if (!(s->exes[i].flags & KS_RETIRED))
-			mark_live(t, ks_name(s, s->exes[i].unit));
-	}
-	memset(t->prev_used, 0, t->prev.n_statuses);
-	for (uint32_t i = 0; i < s->n_statuses; i++) {
-		const struct ks_status *st = &s->statuses[i];
-		const struct ks_status *p =
-			PREV(t, st, statuses, status_cmp, status_only_key_cmp, t->prev_used);
+			if ((s->exes[i].flags & KS_RETIRED) == (pass ? KS_RETIRED : 0))
+				continue;
+			p = prev_of(&t->prev_exes, &kind_exe, pv->exes, &s->exes[i]);
+			t->places[i].unit_idx = -1;
+			add_ledger(t, unit_of(t, s, s->exes[i].unit), &s->exes[i].l, p ? &p->l : NULL,
+				   &t->places[i]);
+			if (pass)
+				mark_live(t, track_of(t, s, s->exes[i].unit));
+		}
+		for (uint32_t i = 0; i < s->n_statuses; i++) {
+			const struct ks_status *st = &s->statuses[i], *p;
+			uint64_t count;
 
-		add_status(t, ks_name(s, st->unit), &st->key, &st->st,
-			   since(st->st.count, p ? p->st.count : 0),
-			   st->exe >= 0 && (uint32_t)st->exe < s->n_exes ? &t->places[st->exe] : NULL);
+			if ((st->flags & KS_RETIRED) == (pass ? KS_RETIRED : 0))
+				continue;
+			p = prev_of(&t->prev_statuses, &kind_status, pv->statuses, st);
+			count = since(st->st.count, p ? p->st.count : 0);
+			add_status(t, unit_of(t, s, st->unit), &st->key, &st->st, count,
+				   st->exe >= 0 && (uint32_t)st->exe < s->n_exes ? &t->places[st->exe]
+										  : NULL);
+			if (count && st->key.kind == RCA_STATUS_SIGNAL &&
+			    fig_signal_is_crash(st->key.value)) {
+				/* The unit it was filed under: its ledger row's, when it has one. */
+				uint32_t unit = st->exe >= 0 && (uint32_t)st->exe < s->n_exes
+							? s->exes[st->exe].unit
+							: st->unit;
+				struct unit_track *tr = track_of(t, s, unit);
+
+				if (tr)
+					tr->crashes += count;
+			}
+		}
 	}
 	for (uint32_t i = 0; i < s->n_mems; i++)
 		if (!(s->mems[i].flags & KS_RETIRED)) /* a gone cgroup holds no memory */
-			add_mem(t, ks_name(s, s->mems[i].unit), &s->mems[i].m);
+			add_mem(t, track_of(t, s, s->mems[i].unit), &s->mems[i].m);
 	for (uint32_t i = 0; i < s->n_kills; i++) {
-		const struct ks_kill *p = PREV(t, &s->kills[i], kills, kill_cmp, kill_cmp, NULL);
+		const struct ks_kill *p = prev_of(&t->prev_kills, &kind_kill, pv->kills, &s->kills[i]);
 
-		add_kills(t, ks_name(s, s->kills[i].target), ks_name(s, s->kills[i].sender),
-			  &s->kills[i].key, since(s->kills[i].count, p ? p->count : 0));
+		add_kills(unit_of(t, s, s->kills[i].target), unit_of(t, s, s->kills[i].sender),
+			  ks_name(s, s->kills[i].sender), &s->kills[i].key,
+			  since(s->kills[i].count, p ? p->count : 0));
 	}
 	for (uint32_t i = 0; i < s->n_forkfails; i++) {
 		const struct ks_forkfail *p =
-			PREV(t, &s->forkfails[i], forkfails, forkfail_cmp, forkfail_cmp, NULL);
+			prev_of(&t->prev_forkfails, &kind_forkfail, pv->forkfails, &s->forkfails[i]);
 
-		add_forkfail(t, ks_name(s, s->forkfails[i].unit), &s->forkfails[i].key,
+		add_forkfail(unit_of(t, s, s->forkfails[i].unit), &s->forkfails[i].key,
 			     since(s->forkfails[i].count, p ? p->count : 0));
 	}
-	err = keep_as_prev(t, s);
-	if (err)
-		return err;
 	unit_table__set_lost(t, s->lost, s->units_unnamed);
-	return unit_table__end(t, s->now_ms, fn, ctx);
+	err = unit_table__end(t, s->now_ms, fn, ctx);
+	if (!err)
+		err = keep_as_prev(t, s);
+	return err;
 }
 
 void unit_table__set_controllers(struct unit_table *t, const char *unit,
@@ -783,10 +927,14 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 		for (uint32_t ei = 0; ei < u->n_exes; ei++) {
 			struct fig_exe *e = &u->exes[ei];
 			int32_t *slot = NULL;
-			struct track *tr = track_find(t, u->name, e->path, &slot);
+			struct track *tr;
 			struct unit_table_finding f = { .unit = u, .exe = e };
 			struct respawn_sample s;
 
+			/* Never started (the unit's work): never tracked, nothing to look up. */
+			if (!e->last_start_ms)
+				continue;
+			tr = track_find(t, u->name, e->path, &slot);
 			if (!tr) {
 				/* Only executables that start are tracked; the rest stay as stored. */
 				if (!e->last_start_ms || e->last_start_ms < now_ms - t->det.window_ms)
@@ -868,17 +1016,14 @@ static const struct fig_exe *last_crashed(const struct fig_unit *u)
 static void run_crash_storm(struct unit_table *t, struct unit_track *tr, struct fig_unit *u,
 			    int64_t now_ms, unit_table_finding_fn fn, void *ctx)
 {
-	uint64_t crashes = fig_unit_crashes(u);
 	enum crash_storm_transition ct;
 
+	/* This run's crashes only: what an earlier run saw is history, not this window's. */
 	if (!tr->crash_init) {
-		const struct fig_unit *bu = fig_boot_find_unit(&t->base_cur, u->name);
-
-		/* Crashes an earlier run saw are history; this run's are all new. */
-		crash_storm_track_init(&tr->crash, bu ? fig_unit_crashes(bu) : 0);
+		crash_storm_track_init(&tr->crash, 0);
 		tr->crash_init = 1;
 	}
-	ct = crash_storm_track_observe(&tr->crash, &t->crash_cfg, now_ms, crashes);
+	ct = crash_storm_track_observe(&tr->crash, &t->crash_cfg, now_ms, tr->crashes);
 	if (ct == CRASH_STORM_STARTED)
 		u->crash_storms++;
 	u->crash_storm = tr->crash.storm;
@@ -891,7 +1036,7 @@ static void run_crash_storm(struct unit_table *t, struct unit_track *tr, struct 
 
 		f.started = ct == CRASH_STORM_STARTED;
 		f.crash.window_crashes = u->window_crashes;
-		f.crash.crashes = crashes;
+		f.crash.crashes = fig_unit_crashes(u);
 		f.crash.exe = e;
 		f.crash.signal = e ? e->crash_signal : 0;
 		fn(ctx, &f);
