@@ -99,16 +99,19 @@ static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
 	json_array_begin(&w);
 	for (uint32_t b = 0; b < s->n_boots; b++) {
 		const struct fig_boot *boot = &s->boots[b];
-		uint64_t starts = 0;
+		uint64_t starts = 0, execs = 0;
 
-		for (uint32_t i = 0; i < boot->n_units; i++)
-			starts += boot->units[i].execs;
+		for (uint32_t i = 0; i < boot->n_units; i++) {
+			starts += boot->units[i].starts;
+			execs += boot->units[i].execs;
+		}
 		json_object_begin(&w);
 		json_kv_string(&w, "boot_id", boot->boot_id);
 		json_kv_string(&w, "first_seen", clock_format_iso8601(boot->first_ms, when, sizeof(when)));
 		json_kv_string(&w, "last_seen", clock_format_iso8601(boot->last_ms, when, sizeof(when)));
 		json_kv_u64(&w, "units", boot->n_units);
 		json_kv_u64(&w, "starts", starts);
+		json_kv_u64(&w, "execs", execs);
 		json_object_end(&w);
 	}
 	json_array_end(&w);
