@@ -38,6 +38,7 @@ if [ "$QUICK" = 1 ]; then
 	INSTALL=${BENCH_INSTALL:-0}
 	SETTLE_S=0.3
 	N_SPAWN=60 N_FORK=150 N_THREAD=3000 N_PF=6 N_QUIET=100000000 N_LOSS=150
+	N_UNITS=256 SAMPLE_N=3
 else
 	OUT=${BENCH_OUT:-$here/bench}
 	PAIRS=${BENCH_PAIRS:-5}
@@ -47,6 +48,7 @@ else
 	SETTLE_S=1.2
 	# About 2-3 s each here (fork+exec+exit ~2 ms, a page fault ~12 us).
 	N_SPAWN=1200 N_FORK=3000 N_THREAD=50000 N_PF=48 N_QUIET=1200000000 N_LOSS=2000
+	N_UNITS=4096 SAMPLE_N=10
 fi
 UNIT=${BENCH_UNIT:-bench-spawn.service}
 WORKLOADS="spawn fork thread pagefault quiet"
@@ -112,6 +114,10 @@ cleanup() {
 		sleep 0.1
 		rmdir "$d" 2> /dev/null
 	done
+	if [ -d "$CG2/bench-scale.slice" ]; then
+		find "$CG2/bench-scale.slice" -mindepth 1 -maxdepth 1 -type d -exec rmdir {} + 2> /dev/null
+		rmdir "$CG2/bench-scale.slice" 2> /dev/null
+	fi
 	if [ -d "$CG2/$UNIT" ]; then
 		for p in $(cat "$CG2/$UNIT/cgroup.procs" 2> /dev/null); do kill -KILL "$p" 2> /dev/null; done
 		sleep 0.2
@@ -209,19 +215,23 @@ start_tracer() {
 	local v=$1 t0 ok=1
 	shift
 	t0=${EPOCHREALTIME/./}
+	# Emptied here, not by the background job's redirections: those run later, and
+	# wait_for would find the last tracer's "attached" and go on before this one is.
+	: > "$W/tracer.out"
+	: > "$W/tracer.err"
 	case $v in
 	rcatrace)
-		"$RCATRACE" run --state "$STATE" "$@" > "$W/tracer.out" 2> "$W/tracer.err" &
+		"$RCATRACE" run --state "$STATE" "$@" >> "$W/tracer.out" 2>> "$W/tracer.err" &
 		TR_PID=$!
 		wait_for "$W/tracer.err" "attached" "$TR_PID" 20 || ok=0
 		;;
 	bpftrace)
-		bpftrace -B line -e "$BT_PROG" > "$W/tracer.out" 2> "$W/tracer.err" &
+		bpftrace -B line -e "$BT_PROG" >> "$W/tracer.out" 2>> "$W/tracer.err" &
 		TR_PID=$!
 		wait_for "$W/tracer.out" "^ready" "$TR_PID" 60 || ok=0
 		;;
 	forkstat)
-		forkstat -l -e fork,exec,exit > "$W/tracer.out" 2> "$W/tracer.err" &
+		forkstat -l -e fork,exec,exit >> "$W/tracer.out" 2>> "$W/tracer.err" &
 		TR_PID=$!
 		# It prints its header once its netlink socket listens.
 		wait_for "$W/tracer.out" "Event" "$TR_PID" 20 || ok=0
@@ -397,6 +407,24 @@ jq -cn --argjson cpu_ns "$((c1 - c0))" --argjson wall_us "$((t1 - t0))" --arg lo
 	  loadavg: $load}' > "$W/idle.json"
 stop_tracer
 
+# ---- phase 3b: what a sample costs with thousands of units --------------------
+# N_UNITS transient units, each entered once (the cgroups stay: their rows stay),
+# then the median of rcatrace's own sample_ms over SAMPLE_N samples.
+log "sample cost: $N_UNITS units"
+SC_DIR="$CG2/bench-scale.slice"
+mkdir -p "$SC_DIR" || die "cannot make $SC_DIR"
+start_tracer rcatrace --json --interval 1 --max-units $((N_UNITS * 2)) || die "rcatrace did not start: $(cat "$W/tracer.err")"
+"$BIN/enter_units" "$SC_DIR" "$N_UNITS" || die "enter_units failed"
+sleep $((SAMPLE_N + 3))
+jq -c 'select(.type == "stats") | {units, sample_ms}' "$W/tracer.out" | tail -n "$SAMPLE_N" |
+	jq -s --argjson n "$N_UNITS" --arg rss "$(rss_of "$TR_PID" VmRSS)" \
+		'{units_made: $n, units_seen: (map(.units) | max), samples: map(.sample_ms),
+		  sample_ms_median: (map(.sample_ms) | sort | .[length / 2 | floor]), vmrss_kib: ($rss | tonumber)}' \
+		> "$W/sample_cost.json"
+stop_tracer
+for ((i = 1; i <= N_UNITS; i++)); do rmdir "$SC_DIR/u$i.service" 2> /dev/null; done
+rmdir "$SC_DIR" 2> /dev/null || note sample_cost "could not remove $SC_DIR"
+
 # ---- phase 4: loss at the highest spawn rate -----------------------------------
 loss_run() { # RINGBUF_BYTES|default [stalled]: with "stalled" the reader is stopped while spawning
 	local rb=$1 reader=${2:-running} args=(--json) cg=$CG2/$UNIT p1 p2 t0 t1 out
@@ -417,7 +445,9 @@ loss_run() { # RINGBUF_BYTES|default [stalled]: with "stalled" the reader is sto
 	sleep 1.5 # the last records and one sample
 	stop_tracer
 	STATE=$W/state
-	out=$W/tracer.out
+	out=$W/tracer-loss-$rb-$reader.out # kept: what the figures below were read from
+	cp "$W/tracer.out" "$out"
+	cp "$W/tracer.err" "$W/tracer-loss-$rb-$reader.err"
 	jq -cn --arg rb "$rb" --arg reader "$reader" --argjson n "$N_LOSS" --argjson wall_us "$((t1 - t0))" \
 		--slurpfile s1 "$W/spawner1.out" --slurpfile s2 "$W/spawner2.out" \
 		--slurpfile recs <(jq -c --arg u "$UNIT" 'select(.unit == $u and (.type == "exec" or .type == "exit")) | .type' "$out") \
@@ -518,7 +548,7 @@ jq -n --slurpfile meta "$W/meta.json" --argjson peers "$peers" --slurpfile runs 
 	--slurpfile attach "$W/attach.json" --slurpfile pe "$W/per_event.json" --slurpfile progs "$W/programs.json" \
 	--slurpfile maps "$W/maps.json" --slurpfile rss "$W/rss.json" --slurpfile idle "$W/idle.json" \
 	--slurpfile loss "$W/loss.json" --slurpfile soak "$W/soak.json" --slurpfile foreign "$W/foreign.json" \
-	--slurpfile notes "$W/notes.json" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" '
+	--slurpfile notes "$W/notes.json" --slurpfile sample_cost "$W/sample_cost.json" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" '
 def median: sort | length as $n | if $n == 0 then null elif $n % 2 == 1 then .[$n / 2 | floor]
 	else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
 def r(d): if . == null then null else (. * pow(10; d) | round) / pow(10; d) end;
@@ -637,6 +667,9 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
     (if $soak_growth != null then budget("RSS not growing during the soak (growth over its last two thirds)";
       "\($soak_growth) KiB"; "<= 256 KiB"; $soak_growth <= 256) else empty end),
     budget("idle CPU"; "\($idle.cpu_pct_of_core | r(3))% of a core over \($idle.seconds | r(0)) s"; "<= 0.1%"; $idle.cpu_pct_of_core <= 0.1),
+    ($sample_cost[0] | budget("a sample at \(.units_made) units (median of \(.samples | length))";
+      "\(.sample_ms_median) ms (samples \(.samples | map(r(1)) | join(", ")) ms); RSS \(.vmrss_kib / 1024 | r(1)) MiB";
+      "< 10 ms at 4096 units"; (if .units_made >= 4096 then .sample_ms_median < 10 else null end))),
     budget("start to attached"; "median \($att | median | r(3)) s, max \($att | max | r(3)) s (\($att | length) starts)"; "< 0.5 s"; ($att | max) < 0.5)
   ] as $budgets
 | {meta: ($meta[0] + {loadavg_end: $load_end}), peers: $peers, foreign: $foreign[0], notes: $notes[0],
@@ -646,7 +679,7 @@ $runs[0] as $runs | $pe[0] as $pe | $rss[0] as $rss | $loss[0] as $loss | $idle[
    footprint: {rss_kib: {start: $rss_start, steady: $rss_steady, peak_hwm: $peak, soak_growth_kib: $soak_growth,
                          samples: $rss},
                maps: {memlock_bytes: $memlock, maps: $maps[0]},
-               idle: $idle, soak: $soak[0],
+               idle: $idle, soak: $soak[0], sample_cost: $sample_cost[0],
                attach_s: {median: ($att | median | r(4)), max: ($att | max | r(4)), samples: $att}},
    loss: $loss, budgets: $budgets, runs: $runs}' > "$W/results.json" || die "could not assemble the results"
 

@@ -36,6 +36,14 @@ unshare -m sh -c 'umount "$2" && exec "$1" run --no-state' _ "$RCATRACE" "$CG2" 
 assert_eq "run without cgroup2 exits" 1 $?
 grep -q 'no cgroup v2 hierarchy is mounted' "$WORK/e" && echo "ok: no-cgroup2 message" || fail "no-cgroup2 message: $(cat "$WORK/e")"
 
+# run: a --state whose directory cannot be made fails at start (it once ran for hours
+# saving nothing and exited 0), as JSON too.
+"$RCATRACE" run --duration 2 --state /proc/1/nope/state > /dev/null 2> "$WORK/e"
+assert_eq "run --state in an impossible place exits" 1 $?
+grep -q 'cannot write the state file /proc/1/nope/state' "$WORK/e" && echo "ok: $(cat "$WORK/e")" || fail "state message: $(cat "$WORK/e")"
+assert_eq "run --json: the error as JSON on stdout" 1 \
+	"$("$RCATRACE" run --json --duration 2 --state /proc/1/nope/state 2> /dev/null | jq -c 'select(.type == "error")' | wc -l)"
+
 # dump: missing, truncated, corrupt, wrong-version state files are refused (exit 1).
 "$RCATRACE" dump --state "$WORK/none" > /dev/null 2> "$WORK/e"
 assert_eq "dump of a missing file" 1 $?

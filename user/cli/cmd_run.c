@@ -562,6 +562,15 @@ int cmd_run(int argc, char **argv)
 			  "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
 		return 1;
 	}
+	if (system_kernel_at_least(RCATRACE_MIN_KERNEL_MAJOR, RCATRACE_MIN_KERNEL_MINOR) == 0) {
+		/*
+		 * A warning, not a refusal: distribution kernels backport BPF features
+		 * under older version numbers. If one is missing, the load says which.
+		 */
+		fprintf(stderr, "rcatrace: this kernel is older than %d.%d, which rcatrace needs "
+				"(atomic map reads and BPF atomics); trying anyway\n",
+			RCATRACE_MIN_KERNEL_MAJOR, RCATRACE_MIN_KERNEL_MINOR);
+	}
 	if (!system_can_trace()) {
 		cli_error(r.o.json, "rcatrace",
 			  "tracing needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
