@@ -71,6 +71,7 @@ struct fig_exe {
 	uint64_t status_other; /* exits whose code/signal did not fit in status[] */
 	/* Detector verdict, as of written time. */
 	uint32_t respawn_class;    /* enum respawn_class */
+	uint32_t track_plus1;      /* the model's detector track + 1 (0: none); never stored */
 	int64_t storm_since_ms;    /* unix ms the current/last storm was flagged; 0 never */
 	uint64_t storms;           /* storms flagged so far */
 };
@@ -156,6 +157,7 @@ struct fig_unit {
 	int64_t crash_storm_since_ms; /* 0: never */
 	uint64_t crash_storms;        /* crash storms flagged so far */
 	uint64_t window_crashes;      /* crash exits in the detector's window, at the last sample */
+	uint32_t track_plus1;         /* the model's unit track + 1 (0: none); never stored */
 };
 
 /* Crash signals: SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS. */

@@ -934,7 +934,12 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 			/* Never started (the unit's work): never tracked, nothing to look up. */
 			if (!e->last_start_ms)
 				continue;
-			tr = track_find(t, u->name, e->path, &slot);
+			/* Its track, remembered in the exe itself: no lookup by name each sample. */
+			if (e->track_plus1 && e->track_plus1 <= t->n_tracks &&
+			    strcmp(t->tracks[e->track_plus1 - 1].path, e->path) == 0)
+				tr = &t->tracks[e->track_plus1 - 1];
+			else if ((tr = track_find(t, u->name, e->path, &slot)))
+				e->track_plus1 = (uint32_t)(tr - t->tracks) + 1;
 			if (!tr) {
 				/* Only executables that start are tracked; the rest stay as stored. */
 				if (!e->last_start_ms || e->last_start_ms < now_ms - t->det.window_ms)
@@ -945,6 +950,7 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 				}
 				*slot = (int32_t)t->n_tracks;
 				tr = &t->tracks[t->n_tracks++];
+				e->track_plus1 = t->n_tracks;
 				memset(tr, 0, sizeof(*tr));
 				snprintf(tr->unit, sizeof(tr->unit), "%s", u->name);
 				snprintf(tr->path, sizeof(tr->path), "%s", e->path);
@@ -1050,7 +1056,13 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 	for (uint32_t ui = 0; ui < cur->n_units; ui++) {
 		struct fig_unit *u = &cur->units[ui];
 		/* Followed since it had a row in a sample of this run; else known from the store only. */
-		struct unit_track *tr = unit_track(t, u->name, 0);
+		struct unit_track *tr = NULL;
+
+		if (u->track_plus1 && u->track_plus1 <= t->n_units &&
+		    t->units[u->track_plus1 - 1].hash == name_hash(u->name))
+			tr = &t->units[u->track_plus1 - 1];
+		else if ((tr = unit_track(t, u->name, 0)))
+			u->track_plus1 = (uint32_t)(tr - t->units) + 1;
 		struct unit_table_finding f = { .unit = u };
 		struct fork_sample fs;
 		enum fork_storm_transition ft;
