@@ -211,7 +211,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 }
 
 /* Counts how a process of (unit, executable) ended, and who its parent was. */
-static __always_inline void count_exit_status(struct task_struct *task, __u64 unit_key,
+static __always_inline void count_exit_status(struct task_struct *task, __u64 cgroup_id,
+					      const char comm[RCA_COMM_LEN], __u64 unit_key,
 					      __u64 exe_id, __u32 kind, __u32 value, __u64 now)
 {
 	struct rca_status_key key = {
@@ -225,10 +226,13 @@ static __always_inline void count_exit_status(struct task_struct *task, __u64 un
 		return;
 	__sync_fetch_and_add(&s->count, 1);
 	s->last_ns = now;
-	s->cgroup_id = task_cgroup_id(task);
+	s->cgroup_id = cgroup_id;
+	/* Who died and who replaces them: only a signal's death is a crash worth naming. */
+	if (kind != RCA_STATUS_SIGNAL)
+		return;
 	parent = BPF_CORE_READ(task, real_parent);
 	s->last_ppid = BPF_CORE_READ(parent, tgid);
-	BPF_CORE_READ_STR_INTO(&s->comm, task, comm);
+	__builtin_memcpy(s->comm, comm, RCA_COMM_LEN);
 	BPF_CORE_READ_STR_INTO(&s->parent_comm, parent, comm);
 }
 
@@ -273,8 +277,11 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	failed = signal || ((code >> 8) & 0xff);
 	lifetime_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, group_leader, start_time);
 	BPF_CORE_READ_STR_INTO(&comm, task, comm);
-	/* A ledger entry made here, for a process never seen to exec, is named after its file. */
-	name_src = (const char *)BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+	/*
+	 * A ledger entry made here, for a process never seen to exec, is named after
+	 * its file; read only when the entry is missing (not on every exit).
+	 */
+	name_src = NULL;
 
 	st = unit_stats_get(task, cgroup_id, now);
 	if (st) {
@@ -304,7 +311,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		if (proc->flags & RCA_PROC_STARTED) {
 			lk.unit_key = unit_key;
 			lk.exe_id = proc->start_exe_id;
-			l = ledger_get(&lk, NULL, name_src);
+			l = ledger_get_named(&lk, NULL, name_src, task);
 			if (l) {
 				__sync_fetch_and_add(&l->start_exits, 1);
 				if (failed)
@@ -317,7 +324,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 
 	lk.unit_key = unit_key;
 	lk.exe_id = exe_id;
-	l = ledger_get(&lk, NULL, name_src);
+	l = ledger_get_named(&lk, NULL, name_src, task);
 	if (l) {
 		__u32 b = log2_bucket(lifetime_ns / 1000);
 
@@ -332,9 +339,11 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	}
 
 	if (signal)
-		count_exit_status(task, unit_key, exe_id, RCA_STATUS_SIGNAL, signal, now);
+		count_exit_status(task, cgroup_id, comm, unit_key, exe_id, RCA_STATUS_SIGNAL, signal,
+				  now);
 	else
-		count_exit_status(task, unit_key, exe_id, RCA_STATUS_CODE, (code >> 8) & 0xff, now);
+		count_exit_status(task, cgroup_id, comm, unit_key, exe_id, RCA_STATUS_CODE,
+				  (code >> 8) & 0xff, now);
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {

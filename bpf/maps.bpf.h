@@ -178,11 +178,12 @@ static __always_inline struct rca_unit_stats *unit_stats_get(struct task_struct 
 
 /*
  * The ledger entry of (unit, executable). A new one takes its name from
- * filename (the exec's), else from name_src (a kernel string: the file's
- * own name, or a comm).
+ * filename (the exec's), else from name_src (a kernel string: a comm), else
+ * from the task's executable file.
  */
-static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key *key,
-						     const char *filename, const char *name_src)
+static __always_inline struct rca_ledger *ledger_get_named(const struct rca_ledger_key *key,
+							   const char *filename, const char *name_src,
+							   struct task_struct *task)
 {
 	struct rca_ledger *l = bpf_map_lookup_elem(&respawn_ledger, key);
 	__u32 zero = 0;
@@ -193,11 +194,20 @@ static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key
 	if (!l)
 		return NULL;
 	__builtin_memset(l, 0, sizeof(*l));
+	/* The task's executable file name: read here, once per new entry, not per event. */
+	if (!filename && !name_src && task)
+		name_src = (const char *)BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
 	if (filename)
 		bpf_probe_read_kernel_str(l->path, sizeof(l->path), filename);
 	else if (name_src)
 		bpf_probe_read_kernel_str(l->path, sizeof(l->path), name_src);
 	return map_get_or_init(&respawn_ledger, key, l, RCA_LOST_LEDGER_FULL);
+}
+
+static __always_inline struct rca_ledger *ledger_get(const struct rca_ledger_key *key,
+						     const char *filename, const char *name_src)
+{
+	return ledger_get_named(key, filename, name_src, NULL);
 }
 
 /* Adds pages to a unit's resident memory, creating its entry at first sight. */
