@@ -10,11 +10,13 @@
 
 /* Gone cgroups retired per pass; the rest wait for the next one. */
 #define MAX_RETIRE 1024
+/* Names kept from one reading to the next; past this, they are all forgotten and made again. */
+#define MAX_NAMES 65536
 
 struct name_slot {
 	uint64_t cgroup_id;
 	uint32_t name; /* its id in the sample */
-	uint32_t gen;  /* the reading that filled it; older slots are empty */
+	uint32_t gen;  /* the names' generation that filled it; older slots are empty */
 };
 
 struct sampler {
@@ -22,8 +24,9 @@ struct sampler {
 	struct unit_resolver *resolver;
 	struct kernel_sample *out;
 	const struct sampler_read_opts *o;
-	uint32_t gen;
-	/* cgroup id -> name id in out, for this reading: each cgroup named once. */
+	uint32_t gen;       /* of the name table's slots */
+	uint32_t names_gen; /* of out's names when the table was filled */
+	/* cgroup id -> name id in out: each cgroup named once, its id kept across readings. */
 	struct name_slot *names;
 	uint32_t names_cap, names_used;
 	/* gone cgroups of this reading, sorted for bsearch */
@@ -265,12 +268,17 @@ int sampler__read(struct sampler *s, const struct sampler_read_opts *o, struct k
 	s->o = o;
 	s->err = 0;
 	s->n_retire = 0;
-	if (++s->gen == 0)
-		++s->gen; /* 0 marks an empty slot */
-	s->names_used = 0;
-	/* Name 0 is "", for rows that could not be named (out of memory). */
-	if (kernel_sample_add_name(out, "") < 0)
-		return -ENOMEM;
+	/* Names live on; a fresh start when too many gone cgroups hold an id, or a new sample. */
+	if (out->n_names > MAX_NAMES || !out->n_names || out->names_gen != s->names_gen) {
+		kernel_sample_clear_names(out);
+		s->names_gen = out->names_gen;
+		if (++s->gen == 0)
+			++s->gen; /* 0 marks an empty slot */
+		s->names_used = 0;
+		/* Name 0 is "", for rows that could not be named (out of memory). */
+		if (kernel_sample_add_name(out, "") < 0)
+			return -ENOMEM;
+	}
 	if (o->retire) {
 		/* Decided BEFORE reading: a gone cgroup cannot gain events, so its last read is final. */
 		loader__for_each_unit(s->loader, find_gone, s);

@@ -30,8 +30,13 @@ void kernel_sample_reset(struct kernel_sample *s)
 	s->units_unnamed = s->signature = 0;
 	s->ledger_rows_live = 0;
 	s->n_units = s->n_exes = s->n_statuses = s->n_mems = s->n_kills = s->n_forkfails = 0;
+}
+
+void kernel_sample_clear_names(struct kernel_sample *s)
+{
 	s->names_len = 0;
 	s->n_names = 0;
+	s->names_gen++;
 }
 
 /* One more zeroed element at the end of *arr, growing it by doubling. */

@@ -79,17 +79,25 @@ struct kernel_sample {
 	KS_ARRAY(struct ks_mem, mems);
 	KS_ARRAY(struct ks_kill, kills);
 	KS_ARRAY(struct ks_forkfail, forkfails);
-	/* Names, each stored once; rows refer to them by id (an index into name_offs). */
+	/*
+	 * Names, each stored once; rows refer to them by id (an index into
+	 * name_offs). They outlive a reading, so a cgroup keeps its id from one
+	 * sample to the next and readers can keep tables by id; names_gen changes
+	 * when they are cleared (ids are then reused).
+	 */
 	char *names;
 	size_t names_len, names_cap;
 	uint32_t *name_offs;
 	uint32_t n_names, cap_names;
+	uint32_t names_gen;
 };
 
 void kernel_sample_init(struct kernel_sample *s);
 void kernel_sample_free(struct kernel_sample *s);
-/* Empties the sample for the next reading; keeps what it allocated. */
+/* Empties the sample's rows for the next reading; keeps the names and what it allocated. */
 void kernel_sample_reset(struct kernel_sample *s);
+/* Forgets every name (a new names_gen): ids start again from 0. */
+void kernel_sample_clear_names(struct kernel_sample *s);
 
 /* The name of id. */
 static inline const char *ks_name(const struct kernel_sample *s, uint32_t id)

@@ -100,6 +100,8 @@ struct unit_table {
 	/* This sample's name ids -> unit index in this boot, and -> track (-1: not looked up) */
 	int32_t *name_unit, *name_track;
 	uint32_t cap_names;
+	uint32_t n_names_known; /* ids looked up so far (the rest are -1) */
+	uint32_t names_gen;
 	uint32_t n_units;
 	uint64_t unit_tracks_dropped;
 	uint64_t mem_available_kib;
@@ -675,17 +677,30 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 		t->places = p;
 		t->cap_places = s->n_exes;
 	}
+	/* Name ids outlive a sample: so do their lookups, until the names are cleared. */
+	if (s->names_gen != t->names_gen) {
+		t->names_gen = s->names_gen;
+		t->n_names_known = 0;
+	}
 	if (s->n_names > t->cap_names) {
-		int32_t *a = realloc(t->name_unit, s->n_names * sizeof(*a)), *b;
+		uint32_t cap = s->n_names * 2;
+		int32_t *a = realloc(t->name_unit, cap * sizeof(*a)), *b;
 
 		if (!a)
 			return -ENOMEM;
 		t->name_unit = a;
-		b = realloc(t->name_track, s->n_names * sizeof(*b));
+		b = realloc(t->name_track, cap * sizeof(*b));
 		if (!b)
 			return -ENOMEM;
 		t->name_track = b;
-		t->cap_names = s->n_names;
+		t->cap_names = cap;
+	}
+	if (s->n_names > t->n_names_known) {
+		memset(t->name_unit + t->n_names_known, 0xff,
+		       (s->n_names - t->n_names_known) * sizeof(*t->name_unit));
+		memset(t->name_track + t->n_names_known, 0xff,
+		       (s->n_names - t->n_names_known) * sizeof(*t->name_track));
+		t->n_names_known = s->n_names;
 	}
 	err = kernel_sample_join(s);
 	if (!err)
@@ -707,8 +722,6 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 	t->gen++;
 	t->cur = NULL;
 	boot_to_unix_offset_ns = clock_boot_ns_to_unix_ms(0) * 1000000LL;
-	memset(t->name_unit, 0xff, s->n_names * sizeof(*t->name_unit));
-	memset(t->name_track, 0xff, s->n_names * sizeof(*t->name_track));
 	for (uint32_t i = 0; i < s->n_units; i++) {
 		const struct ks_unit *p = prev_of(&t->prev_units, &kind_unit, pv->units, &s->units[i]);
 		struct fig_unit *u = unit_of(t, s, s->units[i].name);
