@@ -87,6 +87,9 @@ struct unit_table {
 	/* Where this sample filed each ledger row: statuses joined to it go there too. */
 	struct exe_place *places;
 	uint32_t cap_places;
+	/* Where the previous sample filed each of its ledger rows (aligned with prev.exes). */
+	struct exe_place *prev_places;
+	uint32_t cap_prev_places;
 	struct prev_rows prev_units, prev_exes, prev_statuses, prev_kills, prev_forkfails;
 	struct track *tracks;
 	int32_t *track_index; /* open addressing over tracks; -1 empty */
@@ -189,6 +192,7 @@ void unit_table__free(struct unit_table *t)
 	free(t->prev_forkfails.slots);
 	free(t->prev_forkfails.used);
 	free(t->places);
+	free(t->prev_places);
 	free(t->tracks);
 	free(t->track_index);
 	free(t->units);
@@ -337,20 +341,27 @@ static void add_unit(struct fig_unit *u, const struct rca_unit_stats *st,
 }
 
 static void add_ledger(struct unit_table *t, struct fig_unit *u, const struct rca_ledger *l,
-		       const struct rca_ledger *prev, struct exe_place *place)
+		       const struct rca_ledger *prev, const struct exe_place *prev_place,
+		       struct exe_place *place)
 {
 	struct fig_boot *b = current_boot(t);
 	char path[RCA_EXE_PATH_LEN];
 	struct fig_exe *e;
 	int64_t ms;
 
-	memcpy(path, l->path, sizeof(path));
-	path[sizeof(path) - 1] = '\0';
 	if (!u || !b)
 		return;
-	e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
-	if (!e)
-		return;
+	/* The row's key names its unit and executable: where it went last time, it goes again. */
+	if (prev_place && prev_place->unit_idx >= 0 && &b->units[prev_place->unit_idx] == u &&
+	    prev_place->exe_idx < u->n_exes) {
+		e = &u->exes[prev_place->exe_idx];
+	} else {
+		memcpy(path, l->path, sizeof(path));
+		path[sizeof(path) - 1] = '\0';
+		e = fig_unit_exe(u, path[0] ? path : UNKNOWN_EXE);
+		if (!e)
+			return;
+	}
 	place->unit_idx = (int32_t)(u - b->units);
 	place->exe_idx = (uint32_t)(e - u->exes);
 	if (!prev) {
@@ -656,6 +667,16 @@ static int keep_as_prev(struct unit_table *t, struct kernel_sample *s)
 		memcpy(p->units, s->units, s->n_units * sizeof(*s->units));
 	p->n_units = s->n_units;
 	SWAP_ROWS(p, s, exes);
+	/* The places of this sample's rows go with them. */
+	{
+		struct exe_place *tp = t->prev_places;
+		uint32_t tc = t->cap_prev_places;
+
+		t->prev_places = t->places;
+		t->cap_prev_places = t->cap_places;
+		t->places = tp;
+		t->cap_places = tc;
+	}
 	SWAP_ROWS(p, s, statuses);
 	SWAP_ROWS(p, s, kills);
 	SWAP_ROWS(p, s, forkfails);
@@ -741,6 +762,7 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 			p = prev_of(&t->prev_exes, &kind_exe, pv->exes, &s->exes[i]);
 			t->places[i].unit_idx = -1;
 			add_ledger(t, unit_of(t, s, s->exes[i].unit), &s->exes[i].l, p ? &p->l : NULL,
+				   p && t->prev_places ? &t->prev_places[p - pv->exes] : NULL,
 				   &t->places[i]);
 			if (pass)
 				mark_live(t, track_of(t, s, s->exes[i].unit));
