@@ -27,7 +27,10 @@ CFLAGS     += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers 
 # libmicrohttpd serves --metrics-listen (Debian: libmicrohttpd-dev).
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm $(MHD_LIBS) -lpthread
+# SQLite keeps the store (Debian: libsqlite3-dev).
+SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
+SQLITE_LIBS   := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm $(MHD_LIBS) $(SQLITE_LIBS) -lpthread
 
 # user/ is laid out as the data flows: collect (kernel maps, ring buffer, cgroup
 # names) -> model (units, detectors) -> store (the state on disk) -> output
@@ -36,13 +39,13 @@ LIBS       := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf 
 USER_DIRS     := cli collect model store output util
 USER_INCLUDES := $(patsubst %,-Iuser/%,$(USER_DIRS))
 
-# Modules that do not touch libbpf: unit-tested with cmocka, fuzzed.
+# Modules that do not touch libbpf: unit-tested with cmocka.
 PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_name model/kernel_sample \
 		output/events \
 		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
-		model/figures store/state_file model/respawn_detector output/report \
+		model/figures store/db model/respawn_detector output/report \
 		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
-		cli/cli_error output/metrics util/atomic_file util/signals cli/system_parse
+		cli/cli_error output/metrics util/atomic_file util/signals cli/system_parse util/notify
 # Modules that drive the kernel or the terminal.
 SYS_MODULES  := collect/loader collect/sampler output/view cli/system cli/cmd_run cli/cmd_dump cli/main \
 		output/metrics_server
@@ -54,7 +57,7 @@ SKEL      := $(OUTPUT)/rcatrace.skel.h
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(OUTPUT)/tests/test_%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean test unit-test integration-test run fuzz bench vmlinux install uninstall format
+.PHONY: all clean test unit-test integration-test run bench vmlinux install uninstall format deb
 
 all: $(OUTPUT)/rcatrace
 
@@ -78,13 +81,15 @@ $(SKEL): $(BPF_OBJ)
 # Only the loader includes the skeleton; everything else must build without it.
 $(OUTPUT)/user/collect/loader.o: $(SKEL)
 $(OUTPUT)/user/output/metrics_server.o: CFLAGS += $(MHD_CFLAGS)
+$(OUTPUT)/user/store/db.o $(OUTPUT)/asan/store/db.o: CFLAGS += $(SQLITE_CFLAGS)
 
 $(OUTPUT)/user/%.o: user/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# CPPFLAGS and LDFLAGS too: a package build passes its hardening flags in them.
 $(OUTPUT)/rcatrace: $(PURE_OBJS) $(SYS_OBJS)
-	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Regenerate the checked-in vmlinux.h from this machine's kernel BTF.
 vmlinux:
@@ -92,7 +97,7 @@ vmlinux:
 
 # ---- tests ---------------------------------------------------------------
 TEST_CFLAGS := $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer
-TEST_LIBS   := -lcmocka -lz -lm
+TEST_LIBS   := -lcmocka -lz -lm $(SQLITE_LIBS)
 
 # The pure modules are built once with the sanitizers, then linked into each test.
 ASAN_OBJS := $(patsubst %,$(OUTPUT)/asan/%.o,$(PURE_MODULES))
@@ -113,10 +118,9 @@ unit-test: $(UNIT_TESTS)
 
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(wildcard tests/integration/helpers/*.c))
 
-$(OUTPUT)/helpers/state_writer: tests/integration/helpers/state_writer.c user/store/state_file.c \
-				user/model/figures.c user/util/atomic_file.c
+$(OUTPUT)/helpers/db_writer: tests/integration/helpers/db_writer.c user/store/db.c user/model/figures.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) $^ -lz -lm -o $@
+	$(CC) -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) $(SQLITE_CFLAGS) $^ -lm $(SQLITE_LIBS) -o $@
 
 $(OUTPUT)/helpers/%: tests/integration/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -134,16 +138,6 @@ test:
 
 run: $(OUTPUT)/rcatrace
 	$(OUTPUT)/rcatrace run $(RUN_ARGS)
-
-FUZZ_SECONDS ?= 60
-$(OUTPUT)/fuzz_state_file: tests/fuzz/fuzz_state_file.c $(patsubst %,user/%.c,$(PURE_MODULES)) | $(OUTPUT)
-	$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(USER_INCLUDES) -fsanitize=fuzzer,address,undefined \
-		$^ -lz -lm -o $@
-
-fuzz: $(OUTPUT)/fuzz_state_file
-	@mkdir -p $(OUTPUT)/fuzz-corpus
-	$(OUTPUT)/fuzz_state_file -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
-		$(OUTPUT)/fuzz-corpus tests/fuzz/corpus
 
 # ---- benchmark (root): workloads, tracers, budgets; see scripts/bench.sh --------
 BENCH_DIR  := $(OUTPUT)/bench
@@ -195,8 +189,13 @@ uninstall:
 		$(DESTDIR)$(DOCDIR)/rcatrace-alerts.yml
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# ---- Debian package: $(OUTPUT)/deb/rcatrace_<version>_<arch>.deb (debian/, dpkg-buildpackage
+# on a copy of the tree, then lintian); see scripts/build-deb.sh ----------------------
+deb:
+	scripts/build-deb.sh $(OUTPUT)/deb
+
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/*.h tests/unit/*.c
 
 clean:
 	rm -rf $(OUTPUT)

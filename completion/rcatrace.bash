@@ -62,13 +62,14 @@ _rcatrace()
 			return 0
 			;;
 		-d | --duration | -i | --interval | --state-interval | --growth-window | \
-			--ringbuf-size | --max-units | --metrics-max-units)
+			--ringbuf-size | --max-units | --metrics-max-units | --max-db-size | --retain)
 			return 0 # a value of the user's
 			;;
 		esac
 		COMPREPLY=($(compgen -W '--json --duration --interval --unit --state --no-state
 			--state-interval --ringbuf-size --max-units --kill-signals --growth-window
-			--metrics-listen --textfile --metrics-max-units --verbose --help' -- "$cur"))
+			--metrics-listen --textfile --metrics-max-units --max-db-size --retain
+			--verbose --help' -- "$cur"))
 		;;
 	dump)
 		case $prev in

@@ -16,9 +16,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (sudo $0)" >&2
 	exit 1
 fi
-# Build and run: the compilers, libbpf and bpftool, libelf, zlib (state file
-# CRC), libmicrohttpd (--metrics-listen).
-pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config make gcc"
+# Build and run: the compilers, libbpf and bpftool, libelf, zlib (libbpf),
+# libmicrohttpd (--metrics-listen), SQLite (the store).
+pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libsqlite3-dev pkg-config make gcc"
 servers=
 if [ "$mode" = test ]; then
 	# Tests: cmocka, jq (they read JSON), setpriv/unshare, curl, man and groff for
@@ -28,6 +28,10 @@ if [ "$mode" = test ]; then
 	# The real-systemd guest (tests/guest): a Debian 12 rootfs booted with
 	# systemd-nspawn; the tests' own package is built with dpkg-deb.
 	pkgs="$pkgs debootstrap systemd-container dpkg-dev"
+	# The Debian package (`make deb`, tests/integration/test_deb_*.sh): debhelper
+	# builds it, lintian checks it; the VM on Debian's own kernel (tests/vm) needs
+	# QEMU, qemu-img for its overlays and mkfs.ext4 -d (e2fsprogs) for its disks.
+	pkgs="$pkgs debhelper lintian fakeroot qemu-system-x86 qemu-utils e2fsprogs"
 	# For their binaries: promtool and a Prometheus server, node_exporter for the
 	# textfile collector. Without recommends (collector scripts and timers).
 	servers="prometheus prometheus-node-exporter"

@@ -40,16 +40,16 @@ grep -q 'no cgroup v2 hierarchy is mounted' "$WORK/e" && echo "ok: no-cgroup2 me
 # saving nothing and exited 0), as JSON too.
 "$RCATRACE" run --duration 2 --state /proc/1/nope/state > /dev/null 2> "$WORK/e"
 assert_eq "run --state in an impossible place exits" 1 $?
-grep -q 'cannot write the state file /proc/1/nope/state' "$WORK/e" && echo "ok: $(cat "$WORK/e")" || fail "state message: $(cat "$WORK/e")"
+grep -q 'cannot open the store /proc/1/nope/state: cannot make its directory' "$WORK/e" && echo "ok: $(cat "$WORK/e")" || fail "state message: $(cat "$WORK/e")"
 assert_eq "run --json: the error as JSON on stdout" 1 \
 	"$("$RCATRACE" run --json --duration 2 --state /proc/1/nope/state 2> /dev/null | jq -c 'select(.type == "error")' | wc -l)"
 
-# dump: missing, truncated, corrupt, wrong-version state files are refused (exit 1).
+# dump: missing, truncated and corrupt stores are refused (exit 1); test_store.sh has more.
 "$RCATRACE" dump --state "$WORK/none" > /dev/null 2> "$WORK/e"
 assert_eq "dump of a missing file" 1 $?
-grep -q 'no state file' "$WORK/e" && echo "ok: missing message" || fail "missing message: $(cat "$WORK/e")"
+grep -q 'no store at' "$WORK/e" && echo "ok: missing message" || fail "missing message: $(cat "$WORK/e")"
 # In --json mode the error is also JSON on stdout, for the script reading it.
-assert_eq "dump --json error on stdout" "no state file at $WORK/none: start 'rcatrace run' first, or name the file with --state PATH" \
+assert_eq "dump --json error on stdout" "no store at $WORK/none: start 'rcatrace run' first, or name the file with --state PATH" \
 	"$("$RCATRACE" dump --json --state "$WORK/none" 2>/dev/null | jq -r 'select(.type == "error") | .error')"
 printf 'RCATRACE' > "$WORK/short"
 "$RCATRACE" dump --state "$WORK/short" > /dev/null 2> "$WORK/e"

@@ -38,8 +38,8 @@ assert_eq "the installed binary runs" 1 "$("$DEST/usr/sbin/rcatrace" version | g
 # ---- the unit ----------------------------------------------------------------------
 UNIT=$DEST/usr/lib/systemd/system/rcatrace.service
 assert_eq "ExecStart names the installed binary and the state" \
-	"ExecStart=/usr/sbin/rcatrace run --state /var/lib/rcatrace/state" "$(grep '^ExecStart=' "$UNIT")"
-for line in StateDirectory=rcatrace ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes \
+	"ExecStart=/usr/sbin/rcatrace run --state /var/lib/rcatrace/rcatrace.db" "$(grep '^ExecStart=' "$UNIT")"
+for line in Type=notify NotifyAccess=main StateDirectory=rcatrace StandardError=journal ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes \
 	PrivateTmp=yes ProtectKernelModules=yes \
 	'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH'; do
 	assert_eq "unit has $line" 1 "$(grep -cxF "$line" "$UNIT")"
@@ -119,7 +119,7 @@ assert_eq "files left after uninstall" "" "$(find "$DEST" -type f)"
 install_into /usr/local
 assert_eq "make install PREFIX=/usr/local" 0 "$?"
 assert_eq "unit under /usr/local" \
-	"ExecStart=/usr/local/sbin/rcatrace run --state /var/lib/rcatrace/state" \
+	"ExecStart=/usr/local/sbin/rcatrace run --state /var/lib/rcatrace/rcatrace.db" \
 	"$(grep '^ExecStart=' "$DEST/usr/local/lib/systemd/system/rcatrace.service")"
 assert_eq "binary under /usr/local/sbin" 1 "$([ -x "$DEST/usr/local/sbin/rcatrace" ] && echo 1)"
 uninstall_from /usr/local

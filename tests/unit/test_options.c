@@ -52,6 +52,8 @@ struct run_want {
 	int n_globs;
 	uint32_t ringbuf_bytes;
 	uint32_t max_units;
+	uint64_t max_db_bytes;
+	int64_t retain_ms;
 };
 
 struct run_ok_case {
@@ -114,6 +116,14 @@ static struct run_ok_case run_ok_cases[] = {
 	  .want = { .json = 1, .verbose = 1, .duration_ms = 3600000, .interval_ms = 2000,
 		    .state_interval_ms = 10000, .state_path = "/tmp/s", .globs = { "a*" },
 		    .n_globs = 1, .ringbuf_bytes = 8192, .max_units = 100 } },
+	{ .name = "run: --max-db-size 64M", .args = { "run", "--max-db-size", "64M" },
+	  .want = { .max_db_bytes = 64ull << 20 } },
+	{ .name = "run: --max-db-size bytes", .args = { "run", "--max-db-size=1048576" },
+	  .want = { .max_db_bytes = 1048576 } },
+	{ .name = "run: --max-db-size 1GiB", .args = { "run", "--max-db-size", "1GiB" },
+	  .want = { .max_db_bytes = 1ull << 30 } },
+	{ .name = "run: --retain 7d", .args = { "run", "--retain", "7d" },
+	  .want = { .retain_ms = 7LL * 86400000 } },
 	{ .name = "run: -- ends the options", .args = { "run", "-j", "--" },
 	  .want = { .json = 1 } },
 };
@@ -125,18 +135,20 @@ static void check_run(const struct run_want *want, const struct run_options *got
 	assert_int_equal(got->duration_ms, want->duration_ms);
 	assert_int_equal(got->interval_ms, want->interval_ms ? want->interval_ms : 1000);
 	assert_int_equal(got->state_interval_ms,
-			 want->state_interval_ms ? want->state_interval_ms : 5000);
+			 want->state_interval_ms ? want->state_interval_ms : 10000);
 	assert_int_equal(got->no_state, want->no_state);
 	if (want->no_state)
 		assert_null(got->state_path);
 	else
 		assert_string_equal(got->state_path, want->state_path ? want->state_path
-								      : "/var/lib/rcatrace/state");
+								      : "/var/lib/rcatrace/rcatrace.db");
 	assert_int_equal(got->n_unit_globs, want->n_globs);
 	for (int i = 0; i < want->n_globs; i++)
 		assert_string_equal(got->unit_globs[i], want->globs[i]);
 	assert_int_equal(got->ringbuf_bytes, want->ringbuf_bytes ? want->ringbuf_bytes : 524288);
 	assert_int_equal(got->max_units, want->max_units ? want->max_units : 4096);
+	assert_int_equal(got->max_db_bytes, want->max_db_bytes ? want->max_db_bytes : 256ull << 20);
+	assert_int_equal(got->retain_ms, want->retain_ms ? want->retain_ms : 90LL * 86400000);
 }
 
 static void test_run_ok(void **state)
@@ -166,8 +178,11 @@ static void test_run_default_values(void **state)
 	assert_int_equal(opts.verbose, 0);
 	assert_int_equal(opts.duration_ms, 0);
 	assert_int_equal(opts.interval_ms, 1000);
-	assert_int_equal(opts.state_interval_ms, 5000);
+	assert_int_equal(opts.state_interval_ms, 10000);
 	assert_string_equal(opts.state_path, RCATRACE_DEFAULT_STATE);
+	assert_string_equal(opts.state_path, "/var/lib/rcatrace/rcatrace.db");
+	assert_int_equal(opts.max_db_bytes, 256ull << 20);
+	assert_int_equal(opts.retain_ms, 90LL * 86400000);
 	assert_int_equal(opts.no_state, 0);
 	assert_int_equal(opts.n_unit_globs, 0);
 	assert_int_equal(opts.ringbuf_bytes, RCA_DEFAULT_RINGBUF_BYTES);
@@ -256,6 +271,15 @@ static struct bad_case bad_cases[] = {
 	{ .name = "run: ringbuf overflowing u64", .cmd = RUN,
 	  .args = { "run", "--ringbuf-size", "99999999999999999999999" }, .want = OPTIONS_ERROR,
 	  .want_err = RINGBUF_ERR("99999999999999999999999") },
+	{ .name = "run: db size under 1M", .cmd = RUN, .args = { "run", "--max-db-size", "1000K" },
+	  .want = OPTIONS_ERROR,
+	  .want_err = "--max-db-size: '1000K' must be a size from 1M to 1T (e.g. 64M, 1G)" },
+	{ .name = "run: db size garbage", .cmd = RUN, .args = { "run", "--max-db-size", "big" },
+	  .want = OPTIONS_ERROR,
+	  .want_err = "--max-db-size: 'big' must be a size from 1M to 1T (e.g. 64M, 1G)" },
+	{ .name = "run: retain 10s", .cmd = RUN, .args = { "run", "--retain", "10s" },
+	  .want = OPTIONS_ERROR,
+	  .want_err = "--retain: '10s' must be between 1 minute and 3650 days (e.g. 7d, 90d)" },
 	{ .name = "run: max units 15", .cmd = RUN, .args = { "run", "--max-units", "15" },
 	  .want = OPTIONS_ERROR, .want_err = MAX_UNITS_ERR("15") },
 	{ .name = "run: max units too many", .cmd = RUN,
@@ -498,7 +522,7 @@ static void test_dump_ok(void **state)
 	assert_string_equal(err, "");
 	assert_int_equal(got.json, want->json);
 	assert_string_equal(got.state_path,
-			    want->state_path ? want->state_path : "/var/lib/rcatrace/state");
+			    want->state_path ? want->state_path : "/var/lib/rcatrace/rcatrace.db");
 	assert_int_equal(got.n_unit_globs, want->n_globs);
 	for (int i = 0; i < want->n_globs; i++)
 		assert_string_equal(got.unit_globs[i], want->globs[i]);

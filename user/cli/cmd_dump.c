@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `rcatrace dump`: the per-unit figures of the state file, this boot's and earlier ones. */
+/* `rcatrace dump`: the per-unit figures of the store, this boot's and earlier ones. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +10,10 @@
 #include "escape.h"
 #include "events.h"
 #include "commands.h"
+#include "db.h"
 #include "json_writer.h"
 #include "options.h"
 #include "report.h"
-#include "state_file.h"
 #include "system.h"
 
 /* The units of one boot that pass the filters, sorted by storm, then starts. */
@@ -47,9 +47,56 @@ static const struct fig_boot *pick_boot(const struct fig_state *s, const char *b
 	return b;
 }
 
-static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
+struct findings_ctx {
+	struct json_writer *w;
+	const struct dump_options *o;
+};
+
+static void json_figures(struct json_writer *w, const char *key, const struct db_figure *f,
+			 uint32_t n)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	for (uint32_t i = 0; i < n; i++) {
+		if (f[i].text)
+			json_kv_string(w, f[i].name, f[i].text);
+		else
+			json_kv_double(w, f[i].name, f[i].value, 1);
+	}
+	json_object_end(w);
+}
+
+/* A finding as an interval: open ("ended": null) or ended, its figures at the start and the peak. */
+static void json_finding(void *ctx, const struct db_finding *f)
+{
+	struct findings_ctx *c = ctx;
+	struct json_writer *w = c->w;
+	char when[40];
+
+	if (!options_unit_matches(c->o->unit_globs, c->o->n_unit_globs, f->unit))
+		return;
+	if (c->o->since_ms && f->ended_ms && f->ended_ms < c->o->since_ms)
+		return;
+	json_object_begin(w);
+	json_kv_string(w, "finding", f->kind);
+	report_json_unit_name(w, f->unit);
+	json_kv_string(w, "machine", f->machine[0] ? f->machine : NULL);
+	json_kv_string(w, "executable", f->subject[0] ? f->subject : NULL);
+	json_kv_string(w, "started", clock_format_iso8601(f->started_ms, when, sizeof(when)));
+	if (f->ended_ms)
+		json_kv_string(w, "ended", clock_format_iso8601(f->ended_ms, when, sizeof(when)));
+	else
+		json_kv_null(w, "ended");
+	json_figures(w, "at_start", f->start, f->n_start);
+	json_figures(w, "at_peak", f->peak, f->n_peak);
+	json_object_end(w);
+}
+
+static void dump_json(struct db *db, const struct fig_state *s, const struct fig_boot *cur,
 		      const struct dump_options *o, const char *machine_boot)
 {
+	struct findings_ctx fc = { .o = o };
+	struct db_losses dl;
 	const struct fig_unit **units = calloc(cur->n_units ? cur->n_units : 1, sizeof(*units));
 	struct json_writer w;
 	char when[40];
@@ -73,6 +120,9 @@ static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
 	json_kv_u64(&w, "boots_dropped", s->boots_dropped);
 	json_kv_u64(&w, "oom_kills_dropped", s->ooms_dropped);
 	json_kv_u64(&w, "kills_dropped", s->kills_dropped);
+	db__losses(db, &dl);
+	json_kv_u64(&w, "store_rows_dropped", dl.rows_dropped);
+	json_kv_u64(&w, "store_write_failures", dl.write_failures);
 	json_object_end(&w);
 	json_key(&w, "units");
 	json_array_begin(&w);
@@ -93,6 +143,12 @@ static void dump_json(const struct fig_state *s, const struct fig_boot *cur,
 		     options_unit_matches(o->unit_globs, o->n_unit_globs, s->kills[i].sender.unit)) &&
 		    (!o->since_ms || s->kills[i].time_ms >= o->since_ms))
 			report_json_kill(&w, &s->kills[i]);
+	json_array_end(&w);
+	/* Every finding of this boot, oldest first, open or ended. */
+	json_key(&w, "findings");
+	json_array_begin(&w);
+	fc.w = &w;
+	db__each_finding(db, cur->boot_id, json_finding, &fc);
 	json_array_end(&w);
 	/* Every boot the file knows, newest last, with its unit totals. */
 	json_key(&w, "boots");
@@ -192,6 +248,7 @@ int cmd_dump(int argc, char **argv)
 {
 	struct dump_options o;
 	struct fig_state s;
+	struct db *db;
 	const struct fig_boot *cur;
 	char err[256], machine_boot[FIG_BOOT_ID_MAX] = "";
 	int ret;
@@ -207,34 +264,43 @@ int cmd_dump(int argc, char **argv)
 		break;
 	}
 	system_boot_id(machine_boot, sizeof(machine_boot));
-	ret = state_file_load(o.state_path, &s, err, sizeof(err));
-	if (ret == -ENOENT) {
+	db = db__open(o.state_path, DB_READ, NULL, err, sizeof(err));
+	if (!db && errno == ENOENT) {
 		cli_error(o.json, "rcatrace dump",
-			  "no state file at %s: start 'rcatrace run' first, or name the file with "
+			  "no store at %s: start 'rcatrace run' first, or name the file with "
 			  "--state PATH", o.state_path);
 		return 1;
 	}
-	if (ret == -EACCES || ret == -EPERM) {
+	if (!db && (errno == EACCES || errno == EPERM)) {
 		cli_error(o.json, "rcatrace dump", "cannot read %s: %s; run it with sudo", o.state_path,
-			  strerror(-ret));
+			  strerror(errno));
 		return 1;
 	}
-	if (ret < 0) {
+	if (!db) {
 		cli_error(o.json, "rcatrace dump", "refusing %s: %s", o.state_path, err);
+		return 1;
+	}
+	ret = db__load_state(db, &s);
+	if (ret) {
+		cli_error(o.json, "rcatrace dump", "refusing %s: cannot read it: %s", o.state_path,
+			  strerror(-ret));
+		db__free(db);
 		return 1;
 	}
 	cur = pick_boot(&s, machine_boot);
 	if (!cur) {
 		cli_error(o.json, "rcatrace dump", "%s holds no boot yet", o.state_path);
 		fig_state_free(&s);
+		db__free(db);
 		return 1;
 	}
 	if (o.json)
-		dump_json(&s, cur, &o, machine_boot);
+		dump_json(db, &s, cur, &o, machine_boot);
 	else
 		dump_text(&s, cur, &o, machine_boot);
 	fflush(stdout);
 	ret = ferror(stdout) ? 1 : 0;
 	fig_state_free(&s);
+	db__free(db);
 	return ret;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `rcatrace run`: attach, sample the kernel tables each interval, keep the state file. */
+/* `rcatrace run`: attach, sample the kernel tables each interval, keep the store. */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -14,18 +14,20 @@
 #include "cli_error.h"
 #include "clock.h"
 #include "commands.h"
+#include "db.h"
 #include "escape.h"
 #include "events.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "metrics.h"
 #include "metrics_server.h"
+#include "notify.h"
 #include "options.h"
 #include "record.h"
 #include "sampler.h"
 #include "report.h"
-#include "state_file.h"
 #include "system.h"
+#include "unit_name.h"
 #include "unit_resolver.h"
 #include "unit_table.h"
 #include "view.h"
@@ -44,7 +46,7 @@
 #define MEMORY_SYNC_EVERY_MS 60000
 /* While records flow they reach the JSON stream within this; when quiet, within an interval. */
 #define POLL_MS 100
-/* With no counter changed, the state file is still rewritten this often (memory figures). */
+/* With no counter changed, the totals are still rewritten this often (memory figures). */
 #define STATE_IDLE_MS 60000
 
 static volatile sig_atomic_t stop_requested;
@@ -60,6 +62,7 @@ struct run_ctx {
 	struct run_options o;
 	struct unit_resolver *resolver;
 	struct unit_table *table;
+	struct db *db;            /* the store; NULL with --no-state */
 	struct loader *loader;
 	struct sampler *sampler;
 	struct kernel_sample sample; /* the last reading, reused */
@@ -77,7 +80,7 @@ struct run_ctx {
 	char boot_id[FIG_BOOT_ID_MAX];
 	uint64_t signature;       /* the last sample's: changes when anything was counted */
 	double sample_ms;         /* what the last sample cost: read, name, model, detectors */
-	uint64_t saved_signature; /* ... when the state file was last written */
+	uint64_t saved_signature; /* ... when the totals were last written */
 	int64_t saved_ms;
 	struct metrics *metrics;	/* NULL: neither --metrics-listen nor --textfile */
 	struct metrics_server *server;	/* NULL: no --metrics-listen */
@@ -115,6 +118,22 @@ static uint64_t pages_kib(const struct run_ctx *r, int64_t pages)
 	return pages > 0 ? (uint64_t)pages * (r->page_size / 1024) : 0;
 }
 
+/*
+ * The outcome of a write to the store. A failure (a full disk) is said once,
+ * when writing stops, and once when it resumes; tracing goes on either way,
+ * and every failed write is counted in the store (store_write_failures).
+ */
+static void store_result(struct run_ctx *r, int err)
+{
+	if (err && !r->state_error)
+		fprintf(stderr, "rcatrace: cannot write the store %s: %s; tracing goes on, %s\n",
+			r->o.state_path, err == -ENOSPC ? "disk full" : strerror(-err),
+			err == -ENOSPC ? "writing resumes when there is room" : "will retry");
+	else if (!err && r->state_error)
+		fprintf(stderr, "rcatrace: writing the store %s again\n", r->o.state_path);
+	r->state_error = err;
+}
+
 static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 {
 	struct fig_oom o;
@@ -139,10 +158,10 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 	r->ooms_seen++;
 	unit_table__add_oom(r->table, &o);
 	/* On disk now: the machine may not live to the next interval. */
-	if (r->o.state_path && (err = state_file_save(r->o.state_path, unit_table__state(r->table))))
-		fprintf(stderr, "rcatrace: could not write the OOM kill to %s: %s\n", r->o.state_path,
-			strerror(-err));
-	events_oom(r->events, &o, r->o.state_path != NULL);
+	err = r->db ? db__add_oom(r->db, &o) : -EINVAL;
+	if (r->db)
+		store_result(r, err);
+	events_oom(r->events, &o, err == 0);
 }
 
 static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
@@ -316,14 +335,103 @@ static void emit_stats(struct run_ctx *r, int64_t now_ms)
 		json_kv_u64(w, "unit_tracks_dropped", ts.unit_tracks_dropped);
 	}
 	json_kv_bool(w, "state_saved", r->o.state_path && !r->state_error);
+	if (r->db) {
+		struct db_losses dl;
+
+		db__losses(r->db, &dl);
+		json_kv_u64(w, "store_write_failures", dl.write_failures);
+		json_kv_u64(w, "store_rows_dropped", dl.rows_dropped);
+	}
 	json_object_end(w);
 	fputc('\n', stdout);
+}
+
+/*
+ * A finding into the store, fsynced: its figures by name, and the one figure
+ * its peak is judged by (window starts of a respawn storm, the fork rate of a
+ * fork storm, resident KiB of a leak, window crashes of a crash storm).
+ */
+static void store_finding(struct run_ctx *r, const struct unit_table_finding *f)
+{
+	static const char *const kinds[] = { [FINDING_RESPAWN_STORM] = "respawn_storm",
+					     [FINDING_FORK_STORM] = "fork_storm",
+					     [FINDING_LEAK_SUSPECT] = "leak_suspect",
+					     [FINDING_CRASH_STORM] = "crash_storm" };
+	const struct fig_unit *u = f->unit;
+	const struct fig_memory *m = &u->mem;
+	struct db_figure fig[DB_FINDING_MAX_FIGURES];
+	struct db_finding_key k = { .boot_id = r->boot_id, .unit = u->name, .subject = "" };
+	char machine[FIG_UNIT_NAME_MAX] = "";
+	double peak = 0;
+	uint32_t n = 0;
+	int err;
+
+#define FIG_NUM(nm, v) fig[n++] = (struct db_figure){ .name = (nm), .value = (double)(v) }
+#define FIG_TEXT(nm, t) fig[n++] = (struct db_figure){ .name = (nm), .text = (t) }
+	if (!r->db || f->kind < FINDING_RESPAWN_STORM || f->kind > FINDING_CRASH_STORM)
+		return;
+	k.kind = kinds[f->kind];
+	unit_name_machine(u->name, machine, sizeof(machine));
+	k.machine = machine;
+	switch (f->kind) {
+	case FINDING_RESPAWN_STORM:
+		k.subject = f->exe ? f->exe->path : "";
+		FIG_TEXT("executable", k.subject);
+		FIG_NUM("starts", f->exe ? f->exe->starts : 0);
+		FIG_NUM("window_starts", f->fig.window_starts);
+		FIG_NUM("window_failed", f->fig.window_failed);
+		FIG_NUM("period_ms", f->fig.period_ms);
+		FIG_NUM("lifetime_ms", f->fig.lifetime_ms);
+		peak = (double)f->fig.window_starts;
+		break;
+	case FINDING_FORK_STORM:
+		FIG_NUM("fork_rate_per_s", u->fork_rate_per_s);
+		FIG_NUM("window_fork_rate_per_s", f->fork.fork_rate_per_s);
+		FIG_NUM("exec_rate_per_s", f->fork.exec_rate_per_s);
+		FIG_NUM("window_forks", f->fork.window_forks);
+		FIG_NUM("window_failed", f->fork.window_failed);
+		FIG_NUM("forks_failed", u->forks_failed);
+		FIG_NUM("pids_current", u->pids_current);
+		FIG_NUM("pids_max", u->pids_max);
+		peak = f->fork.fork_rate_per_s;
+		break;
+	case FINDING_LEAK_SUSPECT:
+		FIG_NUM("rss_kib", m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
+		FIG_NUM("growth_kib_per_s", m->growth_kib_per_s);
+		FIG_NUM("growth_fit_r2", m->growth_fit_r2);
+		FIG_NUM("window_s", m->growth_window_s);
+		FIG_NUM("exhaustion_eta_s", m->exhaustion_eta_s);
+		peak = (double)(m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
+		break;
+	case FINDING_CRASH_STORM:
+		FIG_NUM("window_crashes", f->crash.window_crashes);
+		FIG_NUM("crashes", f->crash.crashes);
+		FIG_NUM("signal", f->crash.signal);
+		if (f->crash.exe) {
+			FIG_TEXT("executable", f->crash.exe->path);
+			FIG_TEXT("comm", f->crash.exe->crash_comm);
+			FIG_NUM("parent_pid", f->crash.exe->crash_ppid);
+			FIG_TEXT("parent_comm", f->crash.exe->crash_parent_comm);
+		}
+		peak = (double)f->crash.window_crashes;
+		break;
+	}
+#undef FIG_NUM
+#undef FIG_TEXT
+	if (f->started)
+		err = db__finding_started(r->db, &k, clock_now_unix_ms(), fig, n, peak);
+	else
+		err = db__finding_ended(r->db, &k, clock_now_unix_ms(), fig, n, peak);
+	/* -ENOENT: an end whose start is not in the store (it was full then): nothing to close. */
+	store_result(r, err == -ENOENT ? 0 : err);
 }
 
 static void on_finding(void *ctx, const struct unit_table_finding *f)
 {
 	struct run_ctx *r = ctx;
 
+	/* Stored first: committed and fsynced before anything else is said or written. */
+	store_finding(r, f);
 	if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
 		events_finding(r->events, f);
 }
@@ -350,26 +458,39 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire)
 }
 
 /*
- * force: at exit. Otherwise an idle machine is not woken for an fsync every
- * few seconds: with no counter changed the file is rewritten only every
- * STATE_IDLE_MS, for the memory figures.
+ * Every --state-interval: housekeeping (downsampling, retention, the size
+ * cap), then the totals, committed with an fsync, which also brings the
+ * samples committed since the last one to the disk. force: at exit. An idle
+ * machine is not woken for an fsync every few seconds: with no counter
+ * changed the totals are rewritten only every STATE_IDLE_MS, for the memory
+ * figures, and samples committed meanwhile are fsynced alone.
  */
 static void save_state(struct run_ctx *r, int64_t now, int force)
 {
 	int err;
 
-	if (!r->o.state_path)
+	if (!r->db)
 		return;
-	if (!force && !r->state_error && r->signature == r->saved_signature &&
-	    now - r->saved_ms < STATE_IDLE_MS)
+	err = db__maintain(r->db, now);
+	if (!force && !err && !r->state_error && r->signature == r->saved_signature &&
+	    now - r->saved_ms < STATE_IDLE_MS) {
+		store_result(r, db__sync(r->db));
 		return;
+	}
 	r->saved_signature = r->signature;
 	r->saved_ms = now;
-	err = state_file_save(r->o.state_path, unit_table__state(r->table));
-	if (err && err != r->state_error)
-		fprintf(stderr, "rcatrace: cannot write the state file %s: %s (will retry)\n",
-			r->o.state_path, strerror(-err));
-	r->state_error = err;
+	if (!err)
+		err = db__save_state(r->db, unit_table__state(r->table), 1);
+	store_result(r, err);
+}
+
+/* One transaction per sample: the series of the units that changed in it. */
+static void save_sample(struct run_ctx *r, int64_t now)
+{
+	const struct fig_boot *cur = unit_table__current(r->table);
+
+	if (r->db && cur)
+		store_result(r, db__add_sample_series(r->db, cur, now));
 }
 
 /*
@@ -491,28 +612,47 @@ static void print_summary(struct run_ctx *r)
 	free(units);
 }
 
-static int load_base_state(const struct run_options *o, struct fig_state *base)
+/*
+ * Opens the store and reads what earlier runs left. A corrupt database, or a
+ * file that is not one, is set aside as PATH.corrupt and run starts afresh;
+ * one of a newer rcatrace is left alone and refused.
+ */
+static int load_base_state(struct run_ctx *r, struct fig_state *base)
 {
+	const struct run_options *o = &r->o;
+	struct db_opts dopts = { .max_bytes = o->max_db_bytes, .retain_ms = o->retain_ms };
 	char err[256], aside[PATH_MAX];
 	int ret;
 
 	fig_state_init(base);
 	if (!o->state_path)
 		return 0;
-	ret = state_file_load(o->state_path, base, err, sizeof(err));
-	if (ret == 0 || ret == -ENOENT)
-		return 0;
-	if (ret == -EACCES || ret == -EPERM || ret == -EISDIR) {
-		fprintf(stderr, "rcatrace: cannot read the state file %s: %s; use --state PATH or --no-state\n",
-			o->state_path, strerror(-ret));
+	r->db = db__open(o->state_path, DB_WRITE, &dopts, err, sizeof(err));
+	if (!r->db && errno == EBADMSG) {
+		if (db__set_aside(o->state_path, aside, sizeof(aside)) == 0) {
+			fprintf(stderr, "rcatrace: store %s is unreadable (%s); kept it as %s and started "
+					"afresh\n", o->state_path, err, aside);
+			r->db = db__open(o->state_path, DB_WRITE, &dopts, err, sizeof(err));
+		} else {
+			cli_error(o->json, "rcatrace", "store %s is unreadable (%s) and could not be set "
+				  "aside; use --state PATH", o->state_path, err);
+			return -EBADMSG;
+		}
+	}
+	if (!r->db) {
+		ret = -errno;
+		cli_error(o->json, "rcatrace", "cannot open the store %s: %s; use --state PATH or "
+			  "--no-state", o->state_path, err);
 		return ret;
 	}
-	if (state_file_set_aside(o->state_path, aside, sizeof(aside)) == 0)
-		fprintf(stderr, "rcatrace: state file %s is unreadable (%s); kept it as %s and started afresh\n",
-			o->state_path, err, aside);
-	else
-		fprintf(stderr, "rcatrace: state file %s is unreadable (%s) and could not be set aside; "
-				"use --state PATH\n", o->state_path, err);
+	ret = db__load_state(r->db, base);
+	if (ret) {
+		cli_error(o->json, "rcatrace", "cannot read the store %s: %s; use --state PATH or "
+			  "--no-state", o->state_path, strerror(-ret));
+		return ret;
+	}
+	/* Findings an earlier boot left open ended with it. */
+	db__close_stale_findings(r->db, r->boot_id);
 	return 0;
 }
 
@@ -590,7 +730,7 @@ int cmd_run(int argc, char **argv)
 			  "'mount -t cgroup2 none /sys/fs/cgroup/unified'", strerror(errno));
 		return 1;
 	}
-	if (load_base_state(&r.o, &base) < 0)
+	if (load_base_state(&r, &base) < 0)
 		goto out;
 	topts.base = &base;
 	topts.boot_id = boot_id;
@@ -658,12 +798,15 @@ int cmd_run(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	/* Write the state once now, so a bad --state path fails at once, not in an hour. */
-	if (r.o.state_path && unit_table__end(r.table, clock_now_unix_ms(), NULL, NULL) == 0) {
-		e = state_file_save(r.o.state_path, unit_table__state(r.table));
-		if (e) {
+	/* Write the totals once now, so a store that cannot be written fails at once, not in an hour. */
+	if (r.db && unit_table__end(r.table, clock_now_unix_ms(), NULL, NULL) == 0) {
+		e = db__save_state(r.db, unit_table__state(r.table), 1);
+		/* A full disk does not stop tracing: the writes resume when there is room. */
+		if (e == -ENOSPC) {
+			store_result(&r, e);
+		} else if (e) {
 			cli_error(r.o.json, "rcatrace",
-				  "cannot write the state file %s: %s; use --state PATH or --no-state",
+				  "cannot write the store %s: %s; use --state PATH or --no-state",
 				  r.o.state_path, strerror(-e));
 			goto out;
 		}
@@ -675,8 +818,8 @@ int cmd_run(int argc, char **argv)
 		miss = loader__missing(r.loader, &n_miss);
 		for (int i = 0; i < n_miss; i++) {
 			if (miss[i].err)
-				fprintf(stderr, "rcatrace: the kernel refused %s (%s): %s\n",
-					miss[i].hook, strerror(-miss[i].err), miss[i].consequence);
+				fprintf(stderr, "rcatrace: cannot use %s (%s): %s\n", miss[i].hook,
+					strerror(-miss[i].err), miss[i].consequence);
 			else
 				fprintf(stderr, "rcatrace: this kernel lacks %s: %s\n", miss[i].hook,
 					miss[i].consequence);
@@ -692,6 +835,8 @@ int cmd_run(int argc, char **argv)
 	fprintf(stderr, "rcatrace: attached %d programs; cgroup2 at %s; state %s; Ctrl-C to stop\n",
 		loader__attached(r.loader), unit_resolver__root(r.resolver),
 		r.o.state_path ? r.o.state_path : "off");
+	/* Under systemd with Type=notify: tracing runs now, not when the process started. */
+	notify_service_manager("READY=1");
 
 	start_ms = clock_now_unix_ms();
 	next_sample = start_ms + r.o.interval_ms;
@@ -750,6 +895,7 @@ int cmd_run(int argc, char **argv)
 				  strerror(-e));
 			goto out;
 		}
+		save_sample(&r, now);
 		if (now >= next_save) {
 			save_state(&r, now, 0);
 			next_save = now + r.o.state_interval_ms;
@@ -782,6 +928,7 @@ int cmd_run(int argc, char **argv)
 	loader__poll(r.loader, 0);
 	now = clock_now_unix_ms();
 	if (sample(&r, now, 0) == 0) {
+		save_sample(&r, now);
 		save_state(&r, now, 1);
 		export_metrics(&r, now, 0);
 		if (r.o.json)
@@ -800,5 +947,6 @@ out:
 	view__free(r.view);
 	unit_table__free(r.table);
 	unit_resolver__free(r.resolver);
+	db__free(r.db);
 	return ret;
 }

@@ -25,7 +25,7 @@ const char options_main_usage[] =
 	"\n"
 	"Commands:\n"
 	"  run      attach to the kernel and trace until Ctrl-C (needs root)\n"
-	"  dump     print the per-unit statistics kept in the state file\n"
+	"  dump     print the per-unit statistics kept in the store\n"
 	"  help     this text; `rcatrace COMMAND --help` for a command's options\n"
 	"  version  print the version\n"
 	"\n"
@@ -36,7 +36,7 @@ const char options_run_usage[] =
 	"\n"
 	"Attach to fork/exec/exit, memory, OOM and signal tracepoints; count per unit;\n"
 	"report respawn storms, leak suspects, OOM kills, kills across units and fork\n"
-	"storms; keep the state file current. Prints \"rcatrace: attached ...\" on stderr once tracing.\n"
+	"storms; keep the store (an SQLite database) current. Prints \"rcatrace: attached ...\" on stderr once tracing.\n"
 	"Ctrl-C or SIGTERM detaches and prints a per-unit summary.\n"
 	"\n"
 	"Options:\n"
@@ -45,10 +45,14 @@ const char options_run_usage[] =
 	"  -d, --duration SECS     stop after SECS (also 90s, 10m, 2h); default: forever\n"
 	"  -i, --interval SECS     refresh the table and stats every SECS (default 1)\n"
 	"  -u, --unit GLOB         only show units matching GLOB, e.g. 'serial-getty@*'\n"
-	"                          (repeatable; counting and the state file are not filtered)\n"
-	"  -s, --state PATH        state file (default " RCATRACE_DEFAULT_STATE ")\n"
-	"      --no-state          keep no state file\n"
-	"      --state-interval SECS  rewrite the state file every SECS (default 5)\n"
+	"                          (repeatable; counting and the store are not filtered)\n"
+	"  -s, --state PATH        the store, an SQLite database (default " RCATRACE_DEFAULT_STATE ")\n"
+	"      --no-state          keep no store\n"
+	"      --state-interval SECS  write the totals and fsync the store every SECS (default 10);\n"
+	"                          findings and OOM kills are fsynced at once\n"
+	"      --max-db-size BYTES the store's size cap, also 64M, 1G (default 256M); the\n"
+	"                          oldest history goes first, counted\n"
+	"      --retain DURATION   history older than this goes (default 90d)\n"
 	"      --ringbuf-size BYTES   ring buffer size, a power of two (default 524288)\n"
 	"      --max-units N       units tracked in the kernel (default 4096)\n"
 	"      --kill-signals LIST signals recorded as kills (default\n"
@@ -73,7 +77,7 @@ const char options_run_usage[] =
 const char options_dump_usage[] =
 	"Usage: rcatrace dump [OPTIONS]\n"
 	"\n"
-	"Print per-unit respawn statistics from the state file, of a run that is\n"
+	"Print per-unit respawn statistics from the store, of a run that is\n"
 	"still going or of one that died with its machine (earlier boots included).\n"
 	"\n"
 	"Options:\n"
@@ -82,7 +86,7 @@ const char options_dump_usage[] =
 	"  -n, --top N             only the N units with the most starts\n"
 	"      --since WHEN        only units seen since WHEN: a duration back from now\n"
 	"                          (30m, 2h, 7d) or a UTC date (2026-11-23T10:00)\n"
-	"  -s, --state PATH        state file (default " RCATRACE_DEFAULT_STATE ")\n"
+	"  -s, --state PATH        the store (default " RCATRACE_DEFAULT_STATE ")\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Examples:\n"
@@ -105,6 +109,34 @@ static unsigned long ringbuf_min_bytes(void)
 	long page = sysconf(_SC_PAGESIZE);
 
 	return page > 4096 ? (unsigned long)page : 4096;
+}
+
+int options_parse_size(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || (shift && v > (~0ull >> shift)))
+		return -EINVAL;
+	*ret = (uint64_t)v << shift;
+	return 0;
 }
 
 static int parse_uint(const char *s, uint64_t max, uint64_t *ret)
@@ -143,6 +175,8 @@ enum {
 	OPT_METRICS_LISTEN,
 	OPT_TEXTFILE,
 	OPT_METRICS_MAX_UNITS,
+	OPT_MAX_DB_SIZE,
+	OPT_RETAIN,
 };
 
 int options_parse_listen(const char *arg, struct listen_address *ret)
@@ -244,6 +278,8 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "metrics-max-units", required_argument, NULL, OPT_METRICS_MAX_UNITS },
+		{ "max-db-size", required_argument, NULL, OPT_MAX_DB_SIZE },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -253,7 +289,9 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 
 	memset(ret, 0, sizeof(*ret));
 	ret->interval_ms = 1000;
-	ret->state_interval_ms = 5000;
+	ret->state_interval_ms = 10000;
+	ret->max_db_bytes = 256ull << 20;
+	ret->retain_ms = 90LL * 86400000;
 	ret->state_path = RCATRACE_DEFAULT_STATE;
 	ret->ringbuf_bytes = RCA_DEFAULT_RINGBUF_BYTES;
 	ret->max_units = RCA_DEFAULT_MAX_UNITS;
@@ -335,6 +373,17 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 			if (parse_uint(optarg, 1u << 20, &v) || v == 0)
 				return fail(err, errlen, "--metrics-max-units: '%s' must be a number from 1 to 1048576", optarg);
 			ret->metrics_max_units = (uint32_t)v;
+			break;
+		case OPT_MAX_DB_SIZE:
+			/* Under 1 MiB the totals of a busy boot alone would not fit. */
+			if (options_parse_size(optarg, &ret->max_db_bytes) ||
+			    ret->max_db_bytes < (1ull << 20) || ret->max_db_bytes > (1ull << 40))
+				return fail(err, errlen, "--max-db-size: '%s' must be a size from 1M to 1T (e.g. 64M, 1G)", optarg);
+			break;
+		case OPT_RETAIN:
+			if (clock_parse_duration_ms(optarg, &ret->retain_ms) ||
+			    ret->retain_ms < 60000 || ret->retain_ms > 3650LL * 86400000)
+				return fail(err, errlen, "--retain: '%s' must be between 1 minute and 3650 days (e.g. 7d, 90d)", optarg);
 			break;
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);

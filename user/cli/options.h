@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define OPTIONS_MAX_UNIT_GLOBS 16
-#define RCATRACE_DEFAULT_STATE "/var/lib/rcatrace/state"
+#define RCATRACE_DEFAULT_STATE "/var/lib/rcatrace/rcatrace.db"
 
 /* Where --metrics-listen binds: a numeric address, so parsing needs no resolver. */
 struct listen_address {
@@ -27,8 +27,10 @@ struct run_options {
 	int verbose;
 	int64_t duration_ms;       /* 0: until Ctrl-C / SIGTERM */
 	int64_t interval_ms;       /* table / stats refresh, default 1000 */
-	int64_t state_interval_ms; /* state file rewrite, default 5000 */
-	const char *state_path;    /* NULL with no_state */
+	int64_t state_interval_ms; /* totals written and the store fsynced, default 10000 */
+	const char *state_path;    /* the store; NULL with no_state */
+	uint64_t max_db_bytes;     /* --max-db-size, default 256 MiB */
+	int64_t retain_ms;         /* --retain, default 90 days */
 	int no_state;
 	const char *unit_globs[OPTIONS_MAX_UNIT_GLOBS];
 	int n_unit_globs;
@@ -41,6 +43,9 @@ struct run_options {
 	const char *textfile_dir;	    /* NULL: no textfile */
 	uint32_t metrics_max_units;	    /* units named in the metrics, default 500 */
 };
+
+/* "1048576", "64M", "1G", "512KiB" (powers of 1024) -> bytes. 0, or -EINVAL. */
+int options_parse_size(const char *s, uint64_t *ret);
 
 /* "TERM,KILL,9,SIGSEGV" -> bit mask. 0, or -EINVAL naming nothing valid. */
 int options_parse_signals(const char *list, uint64_t *ret_mask);

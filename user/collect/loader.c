@@ -26,6 +26,8 @@ struct loader {
 	struct loader_missing missing[MAX_MISSING];
 	int n_missing;
 	int mounted_tracefs;
+	int tracefs_errno;    /* why tracefs could not be mounted; 0: it was, or it was there */
+	int forkfail_refused; /* fork-failure hooks refused at attach, said once */
 	struct ring_buffer *rb;
 	loader_record_fn on_record;
 	void *ctx;
@@ -140,9 +142,12 @@ static int ensure_tracefs(struct loader *l)
 {
 	if (tracefs_has("syscalls/sys_exit_clone"))
 		return 1;
-	if (access("/sys/kernel/tracing/events", F_OK) != 0 &&
-	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
-		l->mounted_tracefs = 1;
+	if (access("/sys/kernel/tracing/events", F_OK) != 0) {
+		if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+			l->mounted_tracefs = 1;
+		else
+			l->tracefs_errno = errno;
+	}
 	return tracefs_has("syscalls/sys_exit_clone");
 }
 
@@ -171,10 +176,23 @@ static void disable_missing_hooks(struct loader *l)
 		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
 		bpf_program__set_autoload(sk->progs.sys_exit_fork, false);
 		bpf_program__set_autoload(sk->progs.sys_exit_vfork, false);
-		note_missing(l, "syscalls/sys_exit_clone* (needs tracefs)", "failed forks are not counted", 0);
+		/* Not the kernel's lack: tracefs is missing here (a container) and cannot be mounted. */
+		if (l->tracefs_errno)
+			note_missing(l, "syscalls/sys_exit_clone* (tracefs is not mounted at "
+					"/sys/kernel/tracing and could not be mounted)",
+				     "failed forks are not counted", -l->tracefs_errno);
+		else
+			note_missing(l, "syscalls/sys_exit_clone* (needs tracefs)",
+				     "failed forks are not counted", 0);
 	} else if (!tracefs_has("syscalls/sys_exit_clone3")) {
 		bpf_program__set_autoload(sk->progs.sys_exit_clone3, false);
 	}
+}
+
+static int is_forkfail_prog(const struct rcatrace_bpf *sk, const struct bpf_program *prog)
+{
+	return prog == sk->progs.sys_exit_clone || prog == sk->progs.sys_exit_clone3 ||
+	       prog == sk->progs.sys_exit_fork || prog == sk->progs.sys_exit_vfork;
 }
 
 /* What an operator loses when an optional program cannot be attached. */
@@ -219,6 +237,13 @@ static int attach_all(struct loader *l)
 			int err = -errno;
 
 			if (consequence) {
+				/* The four fork-failure hooks share one consequence: say it once. */
+				if (is_forkfail_prog(l->skel, prog)) {
+					if (!l->forkfail_refused++)
+						note_missing(l, "tracepoint/syscalls/sys_exit_clone, _clone3, "
+								"_fork, _vfork", consequence, err);
+					continue;
+				}
 				note_missing(l, bpf_program__section_name(prog), consequence, err);
 				continue;
 			}
