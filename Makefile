@@ -43,11 +43,11 @@ USER_INCLUDES := $(patsubst %,-Iuser/%,$(USER_DIRS))
 PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_name model/kernel_sample \
 		output/events \
 		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
-		model/figures store/db model/respawn_detector output/report \
+		model/figures store/db store/findings model/respawn_detector output/report \
 		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
 		cli/cli_error output/metrics util/atomic_file util/signals cli/system_parse util/notify
 # Modules that drive the kernel or the terminal.
-SYS_MODULES  := collect/loader collect/sampler output/view cli/system cli/cmd_run cli/cmd_dump cli/main \
+SYS_MODULES  := collect/loader collect/sampler output/view output/exporter cli/system cli/cmd_run cli/cmd_dump cli/main \
 		output/metrics_server
 
 PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))

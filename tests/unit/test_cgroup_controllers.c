@@ -529,7 +529,38 @@ static void test_real_gone(void **state)
 	assert_int_equal(cgroup_controllers_read(&real_hybrid, (int)pid_max + 1, &f), -ESRCH);
 }
 
-#define N_TESTS (ARRAY_SIZE(read_cases) + 4)
+/* A cgroup directory: its process count, and figures through its first process. */
+static void test_read_dir(void **state)
+{
+	char dir[] = "/tmp/rcatrace-cgdir-XXXXXX", path[64];
+	struct cgroup_figures f;
+	int64_t procs = -1;
+	FILE *p;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	/* Empty: no process to read the controllers through. */
+	p = fopen(path, "w");
+	assert_non_null(p);
+	fclose(p);
+	assert_int_equal(cgroup_controllers_read_dir(&real_hybrid, dir, &f, &procs), 0);
+	assert_int_equal(procs, 0);
+	/* Our own pid twice: two processes, figures read through the first. */
+	p = fopen(path, "w");
+	assert_non_null(p);
+	fprintf(p, "%d\n%d\n", (int)getpid(), (int)getpid());
+	fclose(p);
+	assert_int_equal(cgroup_controllers_read_dir(&real_hybrid, dir, &f, &procs), 1);
+	assert_int_equal(procs, 2);
+	assert_sane(&f);
+	unlink(path);
+	rmdir(dir);
+	/* Gone. */
+	assert_int_equal(cgroup_controllers_read_dir(&real_hybrid, dir, &f, &procs), -ENOENT);
+}
+
+#define N_TESTS (ARRAY_SIZE(read_cases) + 5)
 
 int main(void)
 {
@@ -550,6 +581,7 @@ int main(void)
 	ADD("path too long to keep: figures read, path empty", test_read_long_path);
 	ADD("real machine: own pid reads", test_real_self);
 	ADD("real machine: pid above pid_max is -ESRCH", test_real_gone);
+	ADD("a cgroup directory: processes counted, figures through the first", test_read_dir);
 	if (n != N_TESTS) {
 		fprintf(stderr, "test table miscounted: %zu of %zu\n", n, (size_t)N_TESTS);
 		return 1;

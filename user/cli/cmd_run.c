@@ -17,10 +17,11 @@
 #include "db.h"
 #include "escape.h"
 #include "events.h"
+#include "exporter.h"
+#include "findings.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "metrics.h"
-#include "metrics_server.h"
 #include "notify.h"
 #include "options.h"
 #include "record.h"
@@ -82,8 +83,7 @@ struct run_ctx {
 	double sample_ms;         /* what the last sample cost: read, name, model, detectors */
 	uint64_t saved_signature; /* ... when the totals were last written */
 	int64_t saved_ms;
-	struct metrics *metrics;	/* NULL: neither --metrics-listen nor --textfile */
-	struct metrics_server *server;	/* NULL: no --metrics-listen */
+	struct exporter *exporter;	/* NULL: neither --metrics-listen nor --textfile */
 	int textfile_error;
 };
 
@@ -235,29 +235,18 @@ static void read_unit_controllers(struct run_ctx *r, uint64_t cgroup_id, const c
 {
 	struct cgroup_controllers_opts co = { .proc_root = "/proc", .cgroup_root = "/sys/fs/cgroup",
 					      .cgroup2_mount = unit_resolver__root(r->resolver) };
-	char rel[PATH_MAX], path[PATH_MAX + 64], line[32];
+	char rel[PATH_MAX], dir[PATH_MAX * 2];
 	struct cgroup_figures cg;
 	int64_t procs = 0;
-	int pid = -1;
-	FILE *f;
+	int got;
 
 	if (unit_resolver__path(r->resolver, cgroup_id, rel, sizeof(rel)) < 0)
 		return;
-	snprintf(path, sizeof(path), "%s%s/cgroup.procs", unit_resolver__root(r->resolver),
+	snprintf(dir, sizeof(dir), "%s%s", unit_resolver__root(r->resolver),
 		 strcmp(rel, "/") == 0 ? "" : rel);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (pid < 0)
-			pid = atoi(line);
-		procs++;
-	}
-	fclose(f);
-	if (pid > 0 && cgroup_controllers_read(&co, pid, &cg) == 0)
-		unit_table__set_controllers(r->table, name, &cg, procs);
-	else
-		unit_table__set_controllers(r->table, name, NULL, procs);
+	got = cgroup_controllers_read_dir(&co, dir, &cg, &procs);
+	if (got >= 0)
+		unit_table__set_controllers(r->table, name, got ? &cg : NULL, procs);
 }
 
 static void read_controllers(struct run_ctx *r)
@@ -305,125 +294,17 @@ static uint64_t mem_available_kib(void)
 
 static void emit_stats(struct run_ctx *r, int64_t now_ms)
 {
-	struct unit_resolver_stats rs;
-	struct json_writer *w = &r->json;
-	char when[40];
+	struct events_stats st = { .now_ms = now_ms, .lost = r->sample.lost, .records = r->records,
+				   .records_invalid = r->records_invalid,
+				   .units = r->sample.n_units, .sample_ms = r->sample_ms,
+				   .state_saved = r->o.state_path && !r->state_error,
+				   .has_store = r->db != NULL };
 
-	unit_resolver__stats(r->resolver, &rs);
-	json_object_begin(w);
-	json_kv_string(w, "type", "stats");
-	json_kv_string(w, "time", clock_format_iso8601(now_ms, when, sizeof(when)));
-	json_key(w, "lost");
-	json_object_begin(w);
-	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
-		json_kv_u64(w, report_lost_key(i), r->sample.lost[i]);
-	json_object_end(w);
-	json_kv_u64(w, "records", r->records);
-	json_kv_u64(w, "records_invalid", r->records_invalid);
-	json_kv_u64(w, "units", r->sample.n_units);
-	json_kv_double(w, "sample_ms", r->sample_ms, 3);
-	json_kv_u64(w, "units_unnamed", rs.unnamed);
-	json_kv_u64(w, "units_named_from_kernel", rs.from_leaf);
-	json_kv_u64(w, "unit_cache_evictions", rs.evictions);
-	{
-		struct unit_table_stats ts;
-
-		unit_table__stats(r->table, &ts);
-		json_kv_u64(w, "detector_tracks", ts.exe_tracks);
-		json_kv_u64(w, "detector_tracks_dropped", ts.exe_tracks_dropped);
-		json_kv_u64(w, "unit_tracks", ts.unit_tracks);
-		json_kv_u64(w, "unit_tracks_dropped", ts.unit_tracks_dropped);
-	}
-	json_kv_bool(w, "state_saved", r->o.state_path && !r->state_error);
-	if (r->db) {
-		struct db_losses dl;
-
-		db__losses(r->db, &dl);
-		json_kv_u64(w, "store_write_failures", dl.write_failures);
-		json_kv_u64(w, "store_rows_dropped", dl.rows_dropped);
-	}
-	json_object_end(w);
-	fputc('\n', stdout);
-}
-
-/*
- * A finding into the store, fsynced: its figures by name, and the one figure
- * its peak is judged by (window starts of a respawn storm, the fork rate of a
- * fork storm, resident KiB of a leak, window crashes of a crash storm).
- */
-static void store_finding(struct run_ctx *r, const struct unit_table_finding *f)
-{
-	static const char *const kinds[] = { [FINDING_RESPAWN_STORM] = "respawn_storm",
-					     [FINDING_FORK_STORM] = "fork_storm",
-					     [FINDING_LEAK_SUSPECT] = "leak_suspect",
-					     [FINDING_CRASH_STORM] = "crash_storm" };
-	const struct fig_unit *u = f->unit;
-	const struct fig_memory *m = &u->mem;
-	struct db_figure fig[DB_FINDING_MAX_FIGURES];
-	struct db_finding_key k = { .boot_id = r->boot_id, .unit = u->name, .subject = "" };
-	char machine[FIG_UNIT_NAME_MAX] = "";
-	double peak = 0;
-	uint32_t n = 0;
-	int err;
-
-#define FIG_NUM(nm, v) fig[n++] = (struct db_figure){ .name = (nm), .value = (double)(v) }
-#define FIG_TEXT(nm, t) fig[n++] = (struct db_figure){ .name = (nm), .text = (t) }
-	if (!r->db || f->kind < FINDING_RESPAWN_STORM || f->kind > FINDING_CRASH_STORM)
-		return;
-	k.kind = kinds[f->kind];
-	unit_name_machine(u->name, machine, sizeof(machine));
-	k.machine = machine;
-	switch (f->kind) {
-	case FINDING_RESPAWN_STORM:
-		k.subject = f->exe ? f->exe->path : "";
-		FIG_TEXT("executable", k.subject);
-		FIG_NUM("starts", f->exe ? f->exe->starts : 0);
-		FIG_NUM("window_starts", f->fig.window_starts);
-		FIG_NUM("window_failed", f->fig.window_failed);
-		FIG_NUM("period_ms", f->fig.period_ms);
-		FIG_NUM("lifetime_ms", f->fig.lifetime_ms);
-		peak = (double)f->fig.window_starts;
-		break;
-	case FINDING_FORK_STORM:
-		FIG_NUM("fork_rate_per_s", u->fork_rate_per_s);
-		FIG_NUM("window_fork_rate_per_s", f->fork.fork_rate_per_s);
-		FIG_NUM("exec_rate_per_s", f->fork.exec_rate_per_s);
-		FIG_NUM("window_forks", f->fork.window_forks);
-		FIG_NUM("window_failed", f->fork.window_failed);
-		FIG_NUM("forks_failed", u->forks_failed);
-		FIG_NUM("pids_current", u->pids_current);
-		FIG_NUM("pids_max", u->pids_max);
-		peak = f->fork.fork_rate_per_s;
-		break;
-	case FINDING_LEAK_SUSPECT:
-		FIG_NUM("rss_kib", m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
-		FIG_NUM("growth_kib_per_s", m->growth_kib_per_s);
-		FIG_NUM("growth_fit_r2", m->growth_fit_r2);
-		FIG_NUM("window_s", m->growth_window_s);
-		FIG_NUM("exhaustion_eta_s", m->exhaustion_eta_s);
-		peak = (double)(m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
-		break;
-	case FINDING_CRASH_STORM:
-		FIG_NUM("window_crashes", f->crash.window_crashes);
-		FIG_NUM("crashes", f->crash.crashes);
-		FIG_NUM("signal", f->crash.signal);
-		if (f->crash.exe) {
-			FIG_TEXT("executable", f->crash.exe->path);
-			FIG_TEXT("comm", f->crash.exe->crash_comm);
-			FIG_NUM("parent_pid", f->crash.exe->crash_ppid);
-			FIG_TEXT("parent_comm", f->crash.exe->crash_parent_comm);
-		}
-		peak = (double)f->crash.window_crashes;
-		break;
-	}
-#undef FIG_NUM
-#undef FIG_TEXT
-	if (f->started)
-		err = db__finding_started(r->db, &k, clock_now_unix_ms(), fig, n, peak);
-	else
-		err = db__finding_ended(r->db, &k, clock_now_unix_ms(), fig, n, peak);
-	/* -ENOENT: an end whose start is not in the store (it was full then): nothing to close. */
-	store_result(r, err == -ENOENT ? 0 : err);
+	unit_resolver__stats(r->resolver, &st.resolver);
+	unit_table__stats(r->table, &st.model);
+	if (r->db)
+		db__losses(r->db, &st.store);
+	events_stats(r->events, &st);
 }
 
 static void on_finding(void *ctx, const struct unit_table_finding *f)
@@ -431,7 +312,8 @@ static void on_finding(void *ctx, const struct unit_table_finding *f)
 	struct run_ctx *r = ctx;
 
 	/* Stored first: committed and fsynced before anything else is said or written. */
-	store_finding(r, f);
+	if (r->db)
+		store_result(r, store_finding(r->db, r->boot_id, f, clock_now_unix_ms()));
 	if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
 		events_finding(r->events, f);
 }
@@ -493,10 +375,7 @@ static void save_sample(struct run_ctx *r, int64_t now)
 		store_result(r, db__add_sample_series(r->db, cur, now));
 }
 
-/*
- * Renders this boot's figures once and hands the finished buffers to the HTTP
- * thread and the textfile: neither ever reads the live tables.
- */
+/* This boot's figures, to the metrics endpoint and the textfile (a failed write said once). */
 static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
 {
 	const struct fig_state *st = unit_table__state(r->table);
@@ -504,31 +383,17 @@ static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
 				    .lost = st->lost, .units_unnamed = st->units_unnamed,
 				    .max_units = r->o.metrics_max_units, .now_ms = now_ms,
 				    .version = RCATRACE_VERSION };
-	char *text = NULL, *om = NULL;
-	size_t text_len = 0, om_len = 0;
 	int err;
 
-	if (!r->metrics)
+	if (!r->exporter)
 		return 0;
-	err = metrics__collect(r->metrics, &in);
-	if (!err)
-		err = metrics__render(r->metrics, METRICS_TEXT, &text, &text_len);
-	if (!err && r->server && (err = metrics__render(r->metrics, METRICS_OPENMETRICS, &om, &om_len)))
-		free(text);
-	if (err)
-		return err; /* out of memory: the last published figures stay up */
+	err = exporter__publish(r->exporter, &in);
 	if (r->o.textfile_dir) {
-		err = metrics_write_textfile(r->o.textfile_dir, text, text_len);
-		if (err && err != r->textfile_error && !quiet)
+		if (err && err != -ENOMEM && err != r->textfile_error && !quiet)
 			fprintf(stderr, "rcatrace: cannot write %s/%s: %s (will retry)\n",
 				r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
-		r->textfile_error = err;
-	}
-	if (r->server) {
-		metrics_server__publish(r->server, METRICS_TEXT, text, text_len);
-		metrics_server__publish(r->server, METRICS_OPENMETRICS, om, om_len);
-	} else {
-		free(text);
+		if (err != -ENOMEM)
+			r->textfile_error = err;
 	}
 	return err;
 }
@@ -537,79 +402,50 @@ static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
 static int start_metrics(struct run_ctx *r)
 {
 	const struct listen_address *a = &r->o.metrics_addr;
+	struct exporter_opts eo = { .listen_host = r->o.metrics_listen ? a->host : NULL,
+				    .listen_port = (uint16_t)a->port,
+				    .textfile_dir = r->o.textfile_dir };
 	int err;
 
 	if (!r->o.metrics_listen && !r->o.textfile_dir)
 		return 0;
-	r->metrics = metrics__new();
-	if (!r->metrics) {
-		cli_error(r->o.json, "rcatrace", "out of memory");
-		return -ENOMEM;
-	}
-	if (r->o.metrics_listen) {
-		r->server = metrics_server__new(a->host, a->port);
-		if (!r->server) {
-			err = errno;
-			cli_error(r->o.json, "rcatrace", "cannot serve metrics on %s%s%s:%u: %s; %s",
-				a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
-				a->port, strerror(err),
-				err == EADDRINUSE ? "another program (or rcatrace) holds that port: pick "
-						    "another with --metrics-listen"
-				: err == EADDRNOTAVAIL ? "that address is not on this machine"
-				: err == EACCES ? "ports below 1024 need CAP_NET_BIND_SERVICE: pick a higher one"
-						: "check --metrics-listen");
-			return -err;
+	r->exporter = exporter__new(&eo);
+	if (!r->exporter) {
+		err = errno;
+		if (err == ENOMEM) {
+			cli_error(r->o.json, "rcatrace", "out of memory");
+			return -ENOMEM;
 		}
+		cli_error(r->o.json, "rcatrace", "cannot serve metrics on %s%s%s:%u: %s; %s",
+			  a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
+			  a->port, strerror(err),
+			  err == EADDRINUSE ? "another program (or rcatrace) holds that port: pick "
+					      "another with --metrics-listen"
+			  : err == EADDRNOTAVAIL ? "that address is not on this machine"
+			  : err == EACCES ? "ports below 1024 need CAP_NET_BIND_SERVICE: pick a higher one"
+					  : "check --metrics-listen");
+		return -err;
 	}
 	err = export_metrics(r, clock_now_unix_ms(), 1);
 	if (err && r->o.textfile_dir) {
 		cli_error(r->o.json, "rcatrace", "cannot write the metrics textfile %s/%s: %s; --textfile "
 			  "needs an existing directory rcatrace can write to",
-			r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
+			  r->o.textfile_dir, METRICS_TEXTFILE_NAME, strerror(-err));
 		return err;
 	}
-	if (r->server)
+	if (r->o.metrics_listen)
 		fprintf(stderr, "rcatrace: serving metrics at http://%s%s%s:%u/metrics\n",
 			a->family == AF_INET6 ? "[" : "", a->host, a->family == AF_INET6 ? "]" : "",
-			metrics_server__port(r->server));
+			exporter__port(r->exporter));
 	return 0;
 }
 
 static void print_summary(struct run_ctx *r)
 {
 	const struct fig_boot *cur = unit_table__current(r->table);
-	const struct fig_unit **units;
-	uint32_t n = 0;
 
-	if (!cur)
-		return;
-	units = calloc(cur->n_units ? cur->n_units : 1, sizeof(*units));
-	if (!units)
-		return;
-	for (uint32_t i = 0; i < cur->n_units; i++)
-		if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, cur->units[i].name))
-			units[n++] = &cur->units[i];
-	qsort(units, n, sizeof(*units), report_unit_cmp);
-	if (r->o.json) {
-		struct json_writer *w = &r->json;
-		char when[40];
-
-		json_object_begin(w);
-		json_kv_string(w, "type", "summary");
-		json_kv_string(w, "time", clock_format_iso8601(clock_now_unix_ms(), when, sizeof(when)));
-		json_key(w, "units");
-		json_array_begin(w);
-		for (uint32_t i = 0; i < n; i++)
-			report_json_unit(w, units[i], 1, NULL, NULL);
-		json_array_end(w);
-		json_object_end(w);
-		fputc('\n', stdout);
-	} else {
-		fprintf(stdout, "\nrcatrace: summary of this boot (%u units)\n", n);
-		report_text_units(stdout, units, n, 0);
-	}
-	fflush(stdout);
-	free(units);
+	if (cur)
+		events_summary(r->events, cur, r->o.unit_globs, r->o.n_unit_globs);
 }
 
 /*
@@ -938,11 +774,10 @@ int cmd_run(int argc, char **argv)
 		print_summary(&r);
 	ret = r.state_error ? 1 : 0;
 out:
-	metrics_server__free(r.server);
 	sampler__free(r.sampler);
 	kernel_sample_free(&r.sample);
 	events__free(r.events);
-	metrics__free(r.metrics);
+	exporter__free(r.exporter);
 	loader__free(r.loader);
 	view__free(r.view);
 	unit_table__free(r.table);

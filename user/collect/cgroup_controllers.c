@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -402,4 +403,27 @@ int cgroup_controllers_read(const struct cgroup_controllers_opts *o, int pid,
 	read_memory(&r, v1_mem, v2, &f);
 	*ret = f;
 	return 0;
+}
+
+int cgroup_controllers_read_dir(const struct cgroup_controllers_opts *o, const char *cgroup_dir,
+				struct cgroup_figures *ret, int64_t *ret_procs)
+{
+	char path[PATH_MAX], line[32];
+	int64_t procs = 0;
+	int pid = -1;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (pid < 0)
+			pid = atoi(line);
+		procs++;
+	}
+	fclose(f);
+	*ret_procs = procs;
+	return pid > 0 && cgroup_controllers_read(o, pid, ret) == 0;
 }

@@ -58,4 +58,13 @@ struct cgroup_figures {
 int cgroup_controllers_read(const struct cgroup_controllers_opts *o, int pid,
 			    struct cgroup_figures *ret);
 
+/*
+ * A cgroup v2 directory's processes (cgroup.procs: *ret_procs, 0 when empty)
+ * and, through its first one, its controller figures. 1: figures read; 0: the
+ * cgroup has no process to read them through (*ret_procs still set); -errno
+ * when cgroup.procs cannot be read (the cgroup is gone).
+ */
+int cgroup_controllers_read_dir(const struct cgroup_controllers_opts *o, const char *cgroup_dir,
+				struct cgroup_figures *ret, int64_t *ret_procs);
+
 #endif

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "escape.h"
 #include "events.h"
+#include "options.h"
 #include "report.h"
 
 struct events {
@@ -369,4 +370,71 @@ void events_kill(struct events *r, const struct fig_kill *k, int cross_unit)
 		return;
 	events_format_kill(line, sizeof(line), k);
 	fprintf(stderr, "rcatrace: KILL %s\n", line);
+}
+
+void events_stats(struct events *r, const struct events_stats *st)
+{
+	struct json_writer *w = r->o.w;
+
+	if (!r->o.json)
+		return;
+	json_object_begin(w);
+	json_kv_string(w, "type", "stats");
+	json_time(w, "time", st->now_ms);
+	json_key(w, "lost");
+	json_object_begin(w);
+	for (int i = 0; i < RCA_LOST_KIND_MAX; i++)
+		json_kv_u64(w, report_lost_key(i), st->lost[i]);
+	json_object_end(w);
+	json_kv_u64(w, "records", st->records);
+	json_kv_u64(w, "records_invalid", st->records_invalid);
+	json_kv_u64(w, "units", st->units);
+	json_kv_double(w, "sample_ms", st->sample_ms, 3);
+	json_kv_u64(w, "units_unnamed", st->resolver.unnamed);
+	json_kv_u64(w, "units_named_from_kernel", st->resolver.from_leaf);
+	json_kv_u64(w, "unit_cache_evictions", st->resolver.evictions);
+	json_kv_u64(w, "detector_tracks", st->model.exe_tracks);
+	json_kv_u64(w, "detector_tracks_dropped", st->model.exe_tracks_dropped);
+	json_kv_u64(w, "unit_tracks", st->model.unit_tracks);
+	json_kv_u64(w, "unit_tracks_dropped", st->model.unit_tracks_dropped);
+	json_kv_bool(w, "state_saved", st->state_saved);
+	if (st->has_store) {
+		json_kv_u64(w, "store_write_failures", st->store.write_failures);
+		json_kv_u64(w, "store_rows_dropped", st->store.rows_dropped);
+	}
+	json_object_end(w);
+	fputc('\n', stdout);
+}
+
+void events_summary(struct events *r, const struct fig_boot *boot, const char *const *globs,
+		    int n_globs)
+{
+	const struct fig_unit **units = calloc(boot->n_units ? boot->n_units : 1, sizeof(*units));
+	uint32_t n = 0;
+
+	if (!units)
+		return;
+	for (uint32_t i = 0; i < boot->n_units; i++)
+		if (options_unit_matches(globs, n_globs, boot->units[i].name))
+			units[n++] = &boot->units[i];
+	qsort(units, n, sizeof(*units), report_unit_cmp);
+	if (r->o.json) {
+		struct json_writer *w = r->o.w;
+
+		json_object_begin(w);
+		json_kv_string(w, "type", "summary");
+		json_time(w, "time", clock_now_unix_ms());
+		json_key(w, "units");
+		json_array_begin(w);
+		for (uint32_t i = 0; i < n; i++)
+			report_json_unit(w, units[i], 1, NULL, NULL);
+		json_array_end(w);
+		json_object_end(w);
+		fputc('\n', stdout);
+	} else {
+		fprintf(stdout, "\nrcatrace: summary of this boot (%u units)\n", n);
+		report_text_units(stdout, units, n, 0);
+	}
+	fflush(stdout);
+	free(units);
 }
