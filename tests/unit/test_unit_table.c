@@ -432,6 +432,34 @@ static void test_many_units_by_name(void **state)
 	kernel_sample_free(&ks);
 }
 
+/* Past the bound of units per boot, each refused unit is counted once, not once per sample. */
+static void test_units_past_the_bound(void **state)
+{
+	struct unit_table *t = new_table();
+	int64_t now0 = clock_now_unix_ms();
+	char name[32];
+
+	(void)state;
+	for (int sample = 0; sample < 3; sample++) {
+		for (int i = 0; i < FIG_MAX_UNITS + 4; i++) {
+			struct rca_unit_stats st = { .starts = 1 };
+			struct ks_unit *u = kernel_sample_add_unit(&ks);
+
+			assert_non_null(u);
+			snprintf(name, sizeof(name), "run-u%d.service", i);
+			/* The sampler keeps a cgroup's name id from one sample to the next. */
+			u->name = sample == 0 ? (uint32_t)kernel_sample_add_name(&ks, name) : (uint32_t)i;
+			u->cgroup_id = 5000 + (uint64_t)i;
+			u->st = st;
+		}
+		apply(t, &ks, now0 + sample * 1000, NULL, NULL);
+	}
+	assert_int_equal(unit_table__current(t)->n_units, FIG_MAX_UNITS);
+	assert_int_equal(unit_table__current(t)->units_dropped, 4);
+	unit_table__free(t);
+	kernel_sample_free(&ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_machine_units_apart),
 		cmocka_unit_test(test_kill_counts_over_many_samples),
 		cmocka_unit_test(test_many_units_by_name),
+		cmocka_unit_test(test_units_past_the_bound),
 	};
 
 	return cmocka_run_group_tests_name("unit_table", tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #define MAX_TRACKS 4096
 #define TRACK_SLOTS (2 * MAX_TRACKS) /* a power of two: the index stays at most half full */
 #define UNKNOWN_EXE "(unknown)"
+/* name_unit[] for a unit the boot refused (full): not asked again while its id lives. */
+#define NAME_REFUSED (-2)
 
 /* Boot-clock time to unix ms, with the clocks' offset read once per sample (not per row). */
 static int64_t boot_to_unix_offset_ns;
@@ -263,9 +265,14 @@ static struct fig_unit *unit_of(struct unit_table *t, const struct kernel_sample
 		return NULL;
 	if (t->name_unit[id] >= 0)
 		return &b->units[t->name_unit[id]];
+	if (t->name_unit[id] == NAME_REFUSED)
+		return NULL;
 	u = fig_boot_unit(b, ks_name(s, id));
 	if (u)
 		t->name_unit[id] = (int32_t)(u - b->units);
+	else if (errno == ENOSPC)
+		/* Past the bound: refused (and counted in units_dropped) once, not every sample. */
+		t->name_unit[id] = NAME_REFUSED;
 	return u;
 }
 
