@@ -13,11 +13,11 @@ GUEST_CACHE=${RCATRACE_GUEST_CACHE:-/var/cache/rcatrace-tests}
 GUEST_STATE=${RCATRACE_GUEST_STATE:-/run/rcatrace-guest}
 GUEST_WORKDIR=${RCATRACE_GUEST_WORKDIR:-/var/tmp}
 GUEST_SUITE=bookworm
-# libbpf1 libelf1 zlib1g libmicrohttpd12: what the rcatrace package needs at run time
+# libbpf1 libelf1 zlib1g libmicrohttpd12 libsqlite3-0: what the rcatrace package needs at run time
 # (test_deb_guest.sh installs it; the guest has no network).
-GUEST_PACKAGES=systemd,systemd-sysv,dbus,procps,libbpf1,libelf1,zlib1g,libmicrohttpd12
+GUEST_PACKAGES=systemd,systemd-sysv,dbus,procps,libbpf1,libelf1,zlib1g,libmicrohttpd12,libsqlite3-0
 # Part of the cache stamp: bump it when the build steps change, so old caches rebuild.
-GUEST_FORMAT=3
+GUEST_FORMAT=4
 GUEST_BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-60}
 GUEST_STOP_TIMEOUT=${GUEST_STOP_TIMEOUT:-30}
 # Extra systemd-nspawn options, parsed with shell quoting, e.g.

@@ -17,9 +17,9 @@ VM_WORKDIR=${RCATRACE_VM_WORKDIR:-/var/tmp}
 VM_SUITE=bookworm
 # The kernel and what the package under test needs at run time (the guest has no
 # network, so its dependencies are in the image): libbpf1 libelf1 zlib1g libmicrohttpd12.
-VM_PACKAGES=linux-image-amd64,systemd,systemd-sysv,udev,dbus,procps,kmod,e2fsprogs,libbpf1,libelf1,zlib1g,libmicrohttpd12
+VM_PACKAGES=linux-image-amd64,systemd,systemd-sysv,udev,dbus,procps,kmod,e2fsprogs,libbpf1,libelf1,zlib1g,libmicrohttpd12,libsqlite3-0
 # Part of the cache stamp: bump it when the build steps change, so old caches rebuild.
-VM_FORMAT=1
+VM_FORMAT=2
 VM_DISK_SIZE=${VM_DISK_SIZE:-2G}
 VM_MEM=${VM_MEM:-1024}
 VM_CPUS=${VM_CPUS:-2}
