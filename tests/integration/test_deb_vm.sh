@@ -19,8 +19,8 @@ OUT=$(dirname "${RCATRACE:?RCATRACE must name the binary}")
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VM=rcatrace-debvm$$
-# The state file is rewritten every 5 s when a counter changed (the unit's default).
-STORE_INTERVAL=5
+# The store's totals reach the disk (fsync) every --state-interval: 10 s, the unit's default.
+STORE_INTERVAL=10
 # The consoles and the agent's output of the last run stay here for a post-mortem.
 VM_KEEP=/tmp/rcatrace-test_deb_vm.logs
 rm -rf "$VM_KEEP"
