@@ -256,8 +256,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	struct rca_exit_record *rec;
 	struct rca_unit_stats *st;
 	struct rca_ledger_key lk;
-	struct rca_ledger *l;
+	struct rca_ledger *l, *start_l = NULL;
 	struct rca_proc *proc;
+	__u64 start_exe = 0;
 	char comm[RCA_COMM_LEN] = {};
 	const char *name_src;
 
@@ -296,35 +297,42 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	if (proc) {
 		exe_id = proc->exe_id;
 		mm_release_unused(task, proc->mm);
+		lk.unit_key = unit_key;
 		if (proc->flags & RCA_PROC_START_PENDING) {
 			/* It entered its unit and died before exec (systemd's 208/STDIN). */
 			exe_id = comm_exe_id(comm);
-			lk.unit_key = unit_key;
 			lk.exe_id = exe_id;
-			l = ledger_get(&lk, NULL, comm);
-			if (l)
-				ledger_count_start(l, proc->start_ns);
+			start_l = ledger_get(&lk, NULL, comm);
+			if (start_l)
+				ledger_count_start(start_l, proc->start_ns);
 			proc->flags = RCA_PROC_STARTED;
 			proc->start_exe_id = exe_id;
 			name_src = comm;
 		}
 		if (proc->flags & RCA_PROC_STARTED) {
-			lk.unit_key = unit_key;
-			lk.exe_id = proc->start_exe_id;
-			l = ledger_get_named(&lk, NULL, name_src, task);
-			if (l) {
-				__sync_fetch_and_add(&l->start_exits, 1);
+			start_exe = proc->start_exe_id;
+			if (!start_l) {
+				lk.exe_id = start_exe;
+				start_l = ledger_get_named(&lk, NULL, name_src, task);
+			}
+			if (start_l) {
+				__sync_fetch_and_add(&start_l->start_exits, 1);
 				if (failed)
-					__sync_fetch_and_add(&l->start_exits_failed, 1);
-				__sync_fetch_and_add(&l->start_lifetime_sum_us, lifetime_ns / 1000);
+					__sync_fetch_and_add(&start_l->start_exits_failed, 1);
+				__sync_fetch_and_add(&start_l->start_lifetime_sum_us, lifetime_ns / 1000);
 			}
 		}
 		bpf_map_delete_elem(&procs, &tgid);
 	}
 
-	lk.unit_key = unit_key;
-	lk.exe_id = exe_id;
-	l = ledger_get_named(&lk, NULL, name_src, task);
+	/* Most started processes end running what they started as: one lookup, not two. */
+	if (start_l && exe_id == start_exe) {
+		l = start_l;
+	} else {
+		lk.unit_key = unit_key;
+		lk.exe_id = exe_id;
+		l = ledger_get_named(&lk, NULL, name_src, task);
+	}
 	if (l) {
 		__u32 b = log2_bucket(lifetime_ns / 1000);
 

@@ -687,21 +687,6 @@ int loader__forget_cgroups(struct loader *l, const uint64_t *sorted_ids, uint32_
 	return f.err;
 }
 
-/* Rows in the ledger now (a walk of its keys: cheap next to reading the values). */
-uint32_t loader__ledger_count(struct loader *l)
-{
-	int fd = bpf_map__fd(l->skel->maps.respawn_ledger);
-	struct rca_ledger_key key, next;
-	uint32_t n = 0;
-
-	for (int err = bpf_map_get_next_key(fd, NULL, &next); !err;
-	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		key = next;
-		n++;
-	}
-	return n;
-}
-
 int loader__unit_capacity(const struct loader *l, uint32_t *ret_max)
 {
 	*ret_max = l->max_units;

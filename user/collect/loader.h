@@ -86,7 +86,6 @@ int loader__read_lost(struct loader *l, uint64_t ret[RCA_LOST_KIND_MAX]);
  * (some keys then stay, to be retired at the next pass).
  */
 int loader__forget_cgroups(struct loader *l, const uint64_t *sorted_ids, uint32_t n);
-uint32_t loader__ledger_count(struct loader *l);
 
 /*
  * Takes out ledger rows idle since before idle_before_ns (CLOCK_BOOTTIME), at

@@ -25,6 +25,7 @@ struct sampler {
 	struct kernel_sample *out;
 	const struct sampler_read_opts *o;
 	uint32_t gen;       /* of the name table's slots */
+	uint32_t last_ledger_rows; /* ledger rows the last reading found */
 	uint32_t names_gen; /* of out's names when the table was filled */
 	/* cgroup id -> name id in out: each cgroup named once, its id kept across readings. */
 	struct name_slot *names;
@@ -286,7 +287,8 @@ int sampler__read(struct sampler *s, const struct sampler_read_opts *o, struct k
 	}
 	err = loader__for_each_unit(s->loader, read_unit, s);
 	if (!err && o->retire) {
-		uint64_t idle = loader__ledger_count(s->loader) > loader__ledger_capacity(s->loader) / 4 * 3
+		/* The ledger's fill, as the last reading counted it (no walk of its keys for that). */
+		uint64_t idle = s->last_ledger_rows > loader__ledger_capacity(s->loader) / 4 * 3
 					? o->ledger_pressed_idle_ns
 					: o->ledger_idle_ns;
 
@@ -309,6 +311,7 @@ int sampler__read(struct sampler *s, const struct sampler_read_opts *o, struct k
 		err = loader__for_each_forkfail(s->loader, read_forkfail, s);
 	if (!err)
 		err = kernel_sample_join(out);
+	s->last_ledger_rows = out->ledger_rows_live;
 	if (err)
 		return err;
 	/* Read one last time above: now the gone cgroups' rows go, all in one pass per map. */

@@ -555,12 +555,10 @@ static uint32_t row_flags(const struct row_kind *k, const void *row)
 }
 
 /* Prepares the lookups of one sample over n previous rows. */
-static int prev_index(struct prev_rows *p, const struct row_kind *k, const void *rows, uint32_t n)
+static int prev_index(struct prev_rows *p, uint32_t n)
 {
 	uint32_t cap = 16;
 
-	(void)k;
-	(void)rows;
 	while (cap < 2 * n + 2)
 		cap *= 2;
 	if (cap != p->cap) {
@@ -732,15 +730,15 @@ int unit_table__apply(struct unit_table *t, struct kernel_sample *s, unit_table_
 	}
 	err = kernel_sample_join(s);
 	if (!err)
-		err = prev_index(&t->prev_units, &kind_unit, pv->units, pv->n_units);
+		err = prev_index(&t->prev_units, pv->n_units);
 	if (!err)
-		err = prev_index(&t->prev_exes, &kind_exe, pv->exes, pv->n_exes);
+		err = prev_index(&t->prev_exes, pv->n_exes);
 	if (!err)
-		err = prev_index(&t->prev_statuses, &kind_status, pv->statuses, pv->n_statuses);
+		err = prev_index(&t->prev_statuses, pv->n_statuses);
 	if (!err)
-		err = prev_index(&t->prev_kills, &kind_kill, pv->kills, pv->n_kills);
+		err = prev_index(&t->prev_kills, pv->n_kills);
 	if (!err)
-		err = prev_index(&t->prev_forkfails, &kind_forkfail, pv->forkfails, pv->n_forkfails);
+		err = prev_index(&t->prev_forkfails, pv->n_forkfails);
 	if (err)
 		return err;
 	/*
@@ -976,9 +974,11 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 			/* Never started (the unit's work): never tracked, nothing to look up. */
 			if (!e->last_start_ms)
 				continue;
-			/* Its track, remembered in the exe itself: no lookup by name each sample. */
-			if (e->track_plus1 && e->track_plus1 <= t->n_tracks &&
-			    strcmp(t->tracks[e->track_plus1 - 1].path, e->path) == 0)
+			/*
+			 * Its track, remembered in the exe itself: no lookup by name each
+			 * sample. Only this table sets it, and it is never stored.
+			 */
+			if (e->track_plus1 && e->track_plus1 <= t->n_tracks)
 				tr = &t->tracks[e->track_plus1 - 1];
 			else if ((tr = track_find(t, u->name, e->path, &slot)))
 				e->track_plus1 = (uint32_t)(tr - t->tracks) + 1;
@@ -1100,8 +1100,7 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 		/* Followed since it had a row in a sample of this run; else known from the store only. */
 		struct unit_track *tr = NULL;
 
-		if (u->track_plus1 && u->track_plus1 <= t->n_units &&
-		    t->units[u->track_plus1 - 1].hash == name_hash(u->name))
+		if (u->track_plus1 && u->track_plus1 <= t->n_units)
 			tr = &t->units[u->track_plus1 - 1];
 		else if ((tr = unit_track(t, u->name, 0)))
 			u->track_plus1 = (uint32_t)(tr - t->units) + 1;
