@@ -423,7 +423,7 @@ static void test_findings_open_close(void **state)
 	assert_int_equal(db__finding_started(db, &k, T0, start, 2, 12), 0);
 	/* The same storm again (a restarted run): still one finding, from the first start. */
 	assert_int_equal(db__finding_started(db, &k, T0 + 500, start, 2, 12), 0);
-	assert_int_equal(db__each_finding(db, "boot-a", collect, &seen), 0);
+	assert_int_equal(db__each_finding(db, "boot-a", NULL, collect, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.f[0].started, T0);
 	assert_int_equal(seen.f[0].ended, 0);
@@ -441,7 +441,7 @@ static void test_findings_open_close(void **state)
 		 "VALUES('boot-old', 0, 0, 1793491199500, 0)");
 	assert_int_equal(db__close_stale_findings(db, "boot-a"), 0);
 	memset(&seen, 0, sizeof(seen));
-	assert_int_equal(db__each_finding(db, "boot-a", collect, &seen), 0);
+	assert_int_equal(db__each_finding(db, "boot-a", NULL, collect, &seen), 0);
 	assert_int_equal(seen.n, 2);
 	assert_string_equal(seen.f[0].kind, "respawn_storm");
 	assert_string_equal(seen.f[0].unit, "web1:agetty.service");
@@ -452,7 +452,7 @@ static void test_findings_open_close(void **state)
 	assert_int_equal(seen.f[1].ended, T0 + 30000);
 	assert_true(seen.f[1].peak_ws == 12);
 	memset(&seen, 0, sizeof(seen));
-	assert_int_equal(db__each_finding(db, "boot-old", collect, &seen), 0);
+	assert_int_equal(db__each_finding(db, "boot-old", NULL, collect, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.f[0].ended, T0 - 500);
 	db__free(db);
@@ -672,7 +672,7 @@ static void test_bad_files(void **state)
 	fclose(f);
 }
 
-/* A schema-1 database (no findings yet), made by hand: read as it is, upgraded by a writer. */
+/* A schema-1 database (no findings, no machine rows), made by hand: read as it is, upgraded by a writer. */
 static void test_upgrade(void **state)
 {
 	struct fig_state s, got;
@@ -687,12 +687,13 @@ static void test_upgrade(void **state)
 	db = open_ok(DB_WRITE, NULL);
 	assert_int_equal(db__save_state(db, &s, 1), 0);
 	db__free(db);
-	sql_exec("DROP TABLE finding_figures; DROP TABLE findings; PRAGMA user_version=1;");
+	sql_exec("DROP TABLE finding_figures; DROP TABLE findings; DROP TABLE machine_series; "
+		 "PRAGMA user_version=1;");
 	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'findings'"), 0);
 	/* A reader reads it as it is, and writes nothing. */
 	db = open_ok(DB_READ, NULL);
 	assert_int_equal(db__load_state(db, &got), 0);
-	assert_int_equal(db__each_finding(db, "boot-b", collect, &seen), 0);
+	assert_int_equal(db__each_finding(db, "boot-b", NULL, collect, &seen), 0);
 	assert_int_equal(seen.n, 0);
 	db__free(db);
 	assert_state_equal(&s, &got);
@@ -703,7 +704,7 @@ static void test_upgrade(void **state)
 	assert_int_equal(sql_int("PRAGMA user_version"), DB_SCHEMA_VERSION);
 	assert_int_equal(db__finding_started(db, &k, T0, &fig, 1, 1), 0);
 	assert_int_equal(db__load_state(db, &got), 0);
-	assert_int_equal(db__each_finding(db, "boot-b", collect, &seen), 0);
+	assert_int_equal(db__each_finding(db, "boot-b", NULL, collect, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	db__free(db);
 	assert_state_equal(&s, &got);

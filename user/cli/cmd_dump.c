@@ -148,7 +148,7 @@ static void dump_json(struct db *db, const struct fig_state *s, const struct fig
 	json_key(&w, "findings");
 	json_array_begin(&w);
 	fc.w = &w;
-	db__each_finding(db, cur->boot_id, json_finding, &fc);
+	db__each_finding(db, cur->boot_id, NULL, json_finding, &fc);
 	json_array_end(&w);
 	/* Every boot the file knows, newest last, with its unit totals. */
 	json_key(&w, "boots");

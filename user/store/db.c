@@ -113,6 +113,11 @@ static const char *const schema_steps[DB_SCHEMA_VERSION] = {
 	"CREATE TABLE finding_figures(finding_id INTEGER NOT NULL, phase INTEGER NOT NULL,"
 	" name TEXT NOT NULL, value REAL, text TEXT);"
 	"CREATE INDEX finding_figures_finding ON finding_figures(finding_id);",
+	/* 3: the machine's memory beside the units', downsampled like the units' series. */
+	"CREATE TABLE machine_series(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+	" mem_total_kib INTEGER, mem_available_kib INTEGER, slab_kib INTEGER,"
+	" sunreclaim_kib INTEGER, kernel_stack_kib INTEGER, page_tables_kib INTEGER,"
+	" percpu_kib INTEGER, dying_cgroups INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID;",
 };
 
 /*
@@ -160,6 +165,13 @@ static const char *const schema_steps[DB_SCHEMA_VERSION] = {
 	X(storms, e->storms, U)
 
 #define SERIES_VALUES 10
+/* The machine's figures, in struct db_machine_point's order; NULL where unknown (-1). */
+#define MACHINE_COLUMNS                                                                     \
+	"mem_total_kib, mem_available_kib, slab_kib, sunreclaim_kib, kernel_stack_kib, "     \
+	"page_tables_kib, percpu_kib, dying_cgroups"
+#define MACHINE_VALUES 8
+/* A machine row is written with every sample that writes anyway, else at least this often. */
+#define MACHINE_QUIET_MS 60000
 #define PLUS_ONE(col, lv, T) +1
 enum { EXE_NCOLS = 0 EXE_COLUMNS(PLUS_ONE) };
 
@@ -190,6 +202,7 @@ enum stmt_id {
 	ST_OOM_TOP_INS,
 	ST_KILL_INS,
 	ST_LINEAGE_INS,
+	ST_MACHINE_INS,
 	ST_MAX,
 };
 
@@ -216,6 +229,8 @@ struct db {
 	uint64_t write_failures;   /* of this handle */
 	struct unit_slot *slots;
 	uint32_t n_slots, cap_slots;
+	int64_t machine_ms;		 /* the last machine row written */
+	int64_t machine_used_kib;	 /* its used memory */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -361,6 +376,9 @@ static int build_sql(struct db *db)
 		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	db->sql[ST_LINEAGE_INS] = strdup(
 		"INSERT INTO kill_lineage(kill_id, depth, pid, comm, unit) VALUES(?, ?, ?, ?, ?)");
+	db->sql[ST_MACHINE_INS] = strdup(
+		"INSERT OR REPLACE INTO machine_series(res, t_ms, " MACHINE_COLUMNS ") "
+		"VALUES(0, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	ret = 0;
 	for (int i = 0; i < ST_MAX; i++)
 		if (!db->sql[i])
@@ -1324,7 +1342,47 @@ int db__save_state(struct db *db, const struct fig_state *st, int sync)
 
 /* ---- the time series --------------------------------------------------- */
 
-int db__add_sample_series(struct db *db, const struct fig_boot *b, int64_t t_ms)
+/* A machine row is due when it moved by 1/64 of its used memory, or has not been written for a while. */
+static int machine_due(const struct db *db, const struct db_machine_point *m, int64_t t_ms)
+{
+	int64_t used = m->mem_total_kib >= 0 && m->mem_available_kib >= 0
+			       ? m->mem_total_kib - m->mem_available_kib
+			       : -1;
+	int64_t moved = used - db->machine_used_kib;
+
+	return t_ms - db->machine_ms >= MACHINE_QUIET_MS || moved > used / 64 || -moved > used / 64;
+}
+
+static int write_machine(struct db *db, const struct db_machine_point *m, int64_t t_ms)
+{
+	const int64_t v[MACHINE_VALUES] = { m->mem_total_kib,	 m->mem_available_kib,
+					    m->slab_kib,	 m->sunreclaim_kib,
+					    m->kernel_stack_kib, m->page_tables_kib,
+					    m->percpu_kib,	 m->dying_cgroups };
+	sqlite3_stmt *s = stmt(db, ST_MACHINE_INS);
+	int err;
+
+	if (!s)
+		return -EIO;
+	bind_I(s, 1, t_ms);
+	for (int k = 0; k < MACHINE_VALUES; k++) {
+		if (v[k] < 0)
+			sqlite3_bind_null(s, 2 + k);
+		else
+			bind_I(s, 2 + k, v[k]);
+	}
+	err = run(s);
+	if (!err) {
+		db->machine_ms = t_ms;
+		db->machine_used_kib = m->mem_total_kib >= 0 && m->mem_available_kib >= 0
+					       ? m->mem_total_kib - m->mem_available_kib
+					       : -1;
+	}
+	return err;
+}
+
+int db__add_sample(struct db *db, const struct fig_boot *b, const struct db_machine_point *m,
+		   int64_t t_ms)
 {
 	int err = 0, began = 0;
 
@@ -1375,7 +1433,25 @@ int db__add_sample_series(struct db *db, const struct fig_boot *b, int64_t t_ms)
 		if (!err && slot)
 			slot->series = h;
 	}
+	/*
+	 * The machine's row rides along with a sample that writes anyway; on a
+	 * quiet machine it alone would wake the disk every sample, so then only
+	 * when it moved or once a minute.
+	 */
+	if (!err && m && db->version >= 3 && (began || machine_due(db, m, t_ms))) {
+		if (!began) {
+			if ((err = tx_begin(db, 0)))
+				return tx_end(db, err);
+			began = 1;
+		}
+		err = write_machine(db, m, t_ms);
+	}
 	return began ? tx_end(db, err) : err;
+}
+
+int db__add_sample_series(struct db *db, const struct fig_boot *b, int64_t t_ms)
+{
+	return db__add_sample(db, b, NULL, t_ms);
 }
 
 /* ---- findings ---------------------------------------------------------- */
@@ -1459,20 +1535,22 @@ int db__finding_started(struct db *db, const struct db_finding_key *k, int64_t t
 	return tx_end(db, err);
 }
 
-int db__finding_ended(struct db *db, const struct db_finding_key *k, int64_t t_ms,
-		      const struct db_figure *figs, uint32_t n, double peak_measure)
+/* The open finding k's peak figures become figs if peak_measure beats the kept one; ended_ms 0: still open. */
+static int finding_update(struct db *db, const struct db_finding_key *k, int64_t ended_ms,
+			  const struct db_figure *figs, uint32_t n, double peak_measure)
 {
 	sqlite3_stmt *s;
 	int64_t id = 0;
 	double peak = NAN;
-	int err;
+	int higher, err;
 
 	if (!db || !k || !k->boot_id || !k->kind || !k->unit)
 		return -EINVAL;
-	err = tx_begin(db, 1);
-	if (!err)
-		err = open_finding(db, k, &id, &peak);
-	if (!err && (isnan(peak) || peak_measure > peak)) {
+	err = open_finding(db, k, &id, &peak);
+	if (err)
+		return err;
+	higher = isnan(peak) || peak_measure > peak;
+	if (higher) {
 		s = stmt(db, ST_FIGURES_DEL);
 		if (s) {
 			bind_I(s, 1, id);
@@ -1482,18 +1560,51 @@ int db__finding_ended(struct db *db, const struct db_finding_key *k, int64_t t_m
 		if (!err)
 			err = write_figures(db, id, 1, figs, n);
 	}
-	if (!err) {
+	if (!err && (higher || ended_ms)) {
 		s = stmt(db, ST_FINDING_END);
 		if (s) {
-			bind_I(s, 1, t_ms);
+			if (ended_ms)
+				bind_I(s, 1, ended_ms);
+			else
+				sqlite3_bind_null(s, 1);
 			bind_D(s, 2, peak_measure);
 			bind_D(s, 3, peak_measure);
 			bind_I(s, 4, id);
 		}
 		err = run(s);
 	}
+	return err;
+}
+
+int db__finding_ended(struct db *db, const struct db_finding_key *k, int64_t t_ms,
+		      const struct db_figure *figs, uint32_t n, double peak_measure)
+{
+	int err;
+
+	if (!db)
+		return -EINVAL;
+	err = tx_begin(db, 1);
+	if (!err)
+		err = finding_update(db, k, t_ms, figs, n, peak_measure);
 	if (err == -ENOENT) {
 		tx_end(db, -EINVAL); /* nothing written: not a write failure */
+		return -ENOENT;
+	}
+	return tx_end(db, err);
+}
+
+int db__finding_peak(struct db *db, const struct db_finding_key *k, const struct db_figure *figs,
+		     uint32_t n, double peak_measure)
+{
+	int err;
+
+	if (!db)
+		return -EINVAL;
+	err = tx_begin(db, 0);
+	if (!err)
+		err = finding_update(db, k, 0, figs, n, peak_measure);
+	if (err == -ENOENT) {
+		tx_end(db, -EINVAL);
 		return -ENOENT;
 	}
 	return tx_end(db, err);
@@ -1538,7 +1649,18 @@ static const char *arena_copy(char *arena, size_t size, size_t *used, const unsi
 	return d;
 }
 
-int db__each_finding(struct db *db, const char *boot_id,
+/* r's ends as bounds: 0 means open at that end. */
+static int64_t range_since(const struct db_range *r)
+{
+	return r && r->since_ms ? r->since_ms : INT64_MIN;
+}
+
+static int64_t range_until(const struct db_range *r)
+{
+	return r && r->until_ms ? r->until_ms : INT64_MAX;
+}
+
+int db__each_finding(struct db *db, const char *boot_id, const struct db_range *r,
 		     void (*fn)(void *ctx, const struct db_finding *f), void *ctx)
 {
 	char arena[2 * DB_FINDING_MAX_FIGURES * 320];
@@ -1546,13 +1668,14 @@ int db__each_finding(struct db *db, const char *boot_id,
 	size_t used;
 	int rc, ret = 0;
 
-	if (!db || !boot_id || !fn)
+	if (!db || !fn)
 		return -EINVAL;
 	if (db->version < 2)
 		return 0; /* a schema before findings were kept */
 	rc = sqlite3_prepare_v2(db->h,
 				"SELECT id, kind, unit, machine, subject, started_ms, ended_ms, "
-				"peak_measure FROM findings WHERE boot_id = ? ORDER BY id",
+				"peak_measure FROM findings WHERE (?1 IS NULL OR boot_id = ?1) "
+				"AND started_ms <= ?3 AND coalesce(ended_ms, ?3) >= ?2 ORDER BY id",
 				-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return errno_of(rc);
@@ -1564,7 +1687,10 @@ int db__each_finding(struct db *db, const char *boot_id,
 		sqlite3_finalize(s);
 		return errno_of(rc);
 	}
-	bind_S(s, 1, boot_id);
+	if (boot_id)
+		bind_S(s, 1, boot_id);
+	bind_I(s, 2, range_since(r));
+	bind_I(s, 3, range_until(r));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct db_finding f = { 0 };
 
@@ -1621,6 +1747,20 @@ int db__add_oom(struct db *db, const struct fig_oom *o)
 		err = write_oom(db, o);
 	if (!err)
 		err = meta_add(db, "ooms_recorded", 1);
+	return tx_end(db, err);
+}
+
+int db__add_kill(struct db *db, const struct fig_kill *k)
+{
+	int err;
+
+	if (!db || !k)
+		return -EINVAL;
+	err = tx_begin(db, 0);
+	if (!err)
+		err = write_kill(db, k);
+	if (!err)
+		err = meta_add(db, "kills_recorded", 1);
 	return tx_end(db, err);
 }
 
@@ -1772,22 +1912,27 @@ out:
 	return err;
 }
 
-static int load_records(struct db *db, struct fig_state *st)
+/* The OOM kills in r, oldest first; only the newest limit of them (-1: all). */
+static int read_ooms(struct db *db, const struct db_range *r, int64_t limit,
+		     int (*fn)(void *ctx, const struct fig_oom *o), void *ctx)
 {
 	sqlite3_stmt *s = NULL, *t = NULL;
-	int err, rc;
+	int err, rc = SQLITE_DONE;
 
 	err = prepare(db, "SELECT * FROM (SELECT id, time_ms, boot_id, victim_pid, victim_comm, "
 			  "victim_unit, oom_constraint, memcg, memcg_limit_bytes, memcg_usage_bytes, "
 			  "rss_anon_kib, rss_file_kib, rss_shmem_kib, oom_score_adj, trigger_pid, "
-			  "trigger_comm, trigger_unit FROM ooms ORDER BY id DESC LIMIT ?) ORDER BY id", &s);
+			  "trigger_comm, trigger_unit FROM ooms WHERE time_ms BETWEEN ?1 AND ?2 "
+			  "ORDER BY id DESC LIMIT ?3) ORDER BY id", &s);
 	if (!err)
 		err = prepare(db, "SELECT by_growth, unit, rss_kib, growth_kib_per_s FROM oom_top "
 				  "WHERE oom_id = ? ORDER BY by_growth, rank", &t);
 	if (err)
 		goto out;
-	sqlite3_bind_int(s, 1, FIG_MAX_OOMS);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	bind_I(s, 1, range_since(r));
+	bind_I(s, 2, range_until(r));
+	bind_I(s, 3, limit);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct fig_oom o;
 
 		memset(&o, 0, sizeof(o));
@@ -1817,26 +1962,36 @@ static int load_records(struct db *db, struct fig_state *st)
 			tu[*n].growth_kib_per_s = col_D(t, 3);
 			(*n)++;
 		}
-		if ((err = fig_state_add_oom(st, &o)))
-			goto out;
+		err = fn(ctx, &o);
 	}
-	if (rc != SQLITE_DONE) {
+	if (!err && rc != SQLITE_DONE)
 		err = errno_of(rc);
-		goto out;
-	}
+out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(t);
-	s = t = NULL;
+	return err;
+}
+
+/* The kill records in r, oldest first; only the newest limit of them (-1: all). */
+static int read_kills(struct db *db, const struct db_range *r, int64_t limit,
+		      int (*fn)(void *ctx, const struct fig_kill *k), void *ctx)
+{
+	sqlite3_stmt *s = NULL, *t = NULL;
+	int err, rc = SQLITE_DONE;
+
 	err = prepare(db, "SELECT * FROM (SELECT id, time_ms, boot_id, signal, by_kernel, result, "
 			  "sender_pid, sender_comm, sender_unit, target_pid, target_comm, target_unit "
-			  "FROM kills ORDER BY id DESC LIMIT ?) ORDER BY id", &s);
+			  "FROM kills WHERE time_ms BETWEEN ?1 AND ?2 ORDER BY id DESC LIMIT ?3) "
+			  "ORDER BY id", &s);
 	if (!err)
 		err = prepare(db, "SELECT pid, comm, unit FROM kill_lineage WHERE kill_id = ? "
 				  "ORDER BY depth", &t);
 	if (err)
 		goto out;
-	sqlite3_bind_int(s, 1, FIG_MAX_KILLS);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	bind_I(s, 1, range_since(r));
+	bind_I(s, 2, range_until(r));
+	bind_I(s, 3, limit);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct fig_kill k;
 
 		memset(&k, 0, sizeof(k));
@@ -1851,13 +2006,189 @@ static int load_records(struct db *db, struct fig_state *st)
 		sqlite3_bind_int64(t, 1, col_I(s, 0));
 		while (sqlite3_step(t) == SQLITE_ROW && k.n_lineage < FIG_LINEAGE_MAX)
 			read_proc(t, 0, &k.lineage[k.n_lineage++]);
-		if ((err = fig_state_add_kill(st, &k)))
-			goto out;
+		err = fn(ctx, &k);
 	}
-	err = rc == SQLITE_DONE ? 0 : errno_of(rc);
+	if (!err && rc != SQLITE_DONE)
+		err = errno_of(rc);
 out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(t);
+	return err;
+}
+
+static int state_add_oom(void *ctx, const struct fig_oom *o)
+{
+	return fig_state_add_oom(ctx, o);
+}
+
+static int state_add_kill(void *ctx, const struct fig_kill *k)
+{
+	return fig_state_add_kill(ctx, k);
+}
+
+/* The newest OOM kills and kill records, as many as a state keeps. */
+static int load_records(struct db *db, struct fig_state *st)
+{
+	int err = read_ooms(db, NULL, FIG_MAX_OOMS, state_add_oom, st);
+
+	return err ? err : read_kills(db, NULL, FIG_MAX_KILLS, state_add_kill, st);
+}
+
+int db__each_oom(struct db *db, const struct db_range *r,
+		 int (*fn)(void *ctx, const struct fig_oom *o), void *ctx)
+{
+	return db && fn ? read_ooms(db, r, -1, fn, ctx) : -EINVAL;
+}
+
+int db__each_kill(struct db *db, const struct db_range *r,
+		  int (*fn)(void *ctx, const struct fig_kill *k), void *ctx)
+{
+	return db && fn ? read_kills(db, r, -1, fn, ctx) : -EINVAL;
+}
+
+int db__each_boot(struct db *db, int (*fn)(void *ctx, const char *boot_id, int64_t first_ms,
+					     int64_t last_ms), void *ctx)
+{
+	sqlite3_stmt *s;
+	int err, rc = SQLITE_DONE;
+
+	if (!db || !fn)
+		return -EINVAL;
+	/* seq orders boots oldest first (it is what save_boots writes). */
+	err = prepare(db, "SELECT boot_id, first_ms, last_ms FROM boots ORDER BY seq", &s);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char id[FIG_BOOT_ID_MAX];
+
+		col_text(s, 0, id, sizeof(id));
+		err = fn(ctx, id, col_I(s, 1), col_I(s, 2));
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = errno_of(rc);
+	sqlite3_finalize(s);
+	return err;
+}
+
+/*
+ * Rows come ordered by unit, then time: the WITHOUT ROWID table is keyed by
+ * time first, so SQLite sorts what the range selects (a read command's cost,
+ * never the writer's).
+ */
+int db__each_series(struct db *db, const struct db_range *r,
+		    int (*want)(void *ctx, const char *unit),
+		    int (*fn)(void *ctx, const struct db_series *ser), void *ctx)
+{
+	struct db_point *p = NULL;
+	uint32_t n = 0, cap = 0;
+	int64_t cur = -1;
+	char boot[FIG_BOOT_ID_MAX] = "", unit[FIG_UNIT_NAME_MAX] = "";
+	int skip = 0, err, rc = SQLITE_DONE;
+	sqlite3_stmt *s;
+
+	if (!db || !fn)
+		return -EINVAL;
+	err = prepare(db, "SELECT s.unit_id, u.boot_id, u.name, s.t_ms, s.rss_anon_kib, "
+			  "s.rss_file_kib, s.rss_shmem_kib, s.starts, s.execs, s.exits, "
+			  "s.exits_failed, s.forks, s.forks_failed, s.kills_received FROM series s "
+			  "JOIN units u ON u.id = s.unit_id WHERE s.t_ms BETWEEN ?1 AND ?2 "
+			  "ORDER BY s.unit_id, s.t_ms", &s);
+	if (err)
+		return err;
+	bind_I(s, 1, range_since(r));
+	bind_I(s, 2, range_until(r));
+	for (;;) {
+		int64_t id;
+		struct db_point *q;
+
+		rc = sqlite3_step(s);
+		id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -2;
+		if (id != cur && cur != -1 && !skip && n) {
+			struct db_series ser = { .boot_id = boot, .unit = unit, .p = p, .n = n };
+
+			if ((err = fn(ctx, &ser)))
+				break;
+		}
+		if (rc != SQLITE_ROW)
+			break;
+		if (id != cur) {
+			cur = id;
+			n = 0;
+			col_text(s, 1, boot, sizeof(boot));
+			col_text(s, 2, unit, sizeof(unit));
+			skip = want && !want(ctx, unit);
+		}
+		if (skip)
+			continue;
+		if (n == cap) {
+			uint32_t ncap = cap ? cap * 2 : 256;
+
+			q = realloc(p, ncap * sizeof(*p));
+			if (!q) {
+				err = -ENOMEM;
+				break;
+			}
+			p = q;
+			cap = ncap;
+		}
+		q = &p[n++];
+		q->t_ms = col_I(s, 3);
+		q->rss_anon_kib = col_U(s, 4);
+		q->rss_file_kib = col_U(s, 5);
+		q->rss_shmem_kib = col_U(s, 6);
+		q->starts = col_U(s, 7);
+		q->execs = col_U(s, 8);
+		q->exits = col_U(s, 9);
+		q->exits_failed = col_U(s, 10);
+		q->forks = col_U(s, 11);
+		q->forks_failed = col_U(s, 12);
+		q->kills_received = col_U(s, 13);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = errno_of(rc);
+	sqlite3_finalize(s);
+	free(p);
+	return err;
+}
+
+/* A machine column as read: NULL is unknown (-1). */
+static int64_t col_known(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
+}
+
+int db__each_machine_point(struct db *db, const struct db_range *r,
+			   int (*fn)(void *ctx, const struct db_machine_point *m), void *ctx)
+{
+	sqlite3_stmt *s;
+	int err, rc = SQLITE_DONE;
+
+	if (!db || !fn)
+		return -EINVAL;
+	if (db->version < 3)
+		return 0; /* a schema before the machine's rows were kept */
+	err = prepare(db, "SELECT t_ms, " MACHINE_COLUMNS " FROM machine_series "
+			  "WHERE t_ms BETWEEN ?1 AND ?2 ORDER BY t_ms, res", &s);
+	if (err)
+		return err;
+	bind_I(s, 1, range_since(r));
+	bind_I(s, 2, range_until(r));
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct db_machine_point m = {
+			.t_ms = col_I(s, 0),
+			.mem_total_kib = col_known(s, 1),
+			.mem_available_kib = col_known(s, 2),
+			.slab_kib = col_known(s, 3),
+			.sunreclaim_kib = col_known(s, 4),
+			.kernel_stack_kib = col_known(s, 5),
+			.page_tables_kib = col_known(s, 6),
+			.percpu_kib = col_known(s, 7),
+			.dying_cgroups = col_known(s, 8),
+		};
+
+		err = fn(ctx, &m);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = errno_of(rc);
+	sqlite3_finalize(s);
 	return err;
 }
 
@@ -1940,6 +2271,31 @@ static int exec_bound(struct db *db, const char *sql, int64_t a, int64_t *change
 	return err;
 }
 
+/*
+ * The machine's rows folded like the units': the bucket's lowest available
+ * memory (its worst moment) and the highest of the rest.
+ */
+static int fold_machine(struct db *db, int res, int64_t bucket_ms, int64_t cut)
+{
+	char sql[1024];
+	int err;
+
+	if (db->version < 3)
+		return 0;
+	snprintf(sql, sizeof(sql),
+		 "INSERT OR REPLACE INTO machine_series(res, t_ms, " MACHINE_COLUMNS ") "
+		 "SELECT %d, t_ms / %lld * %lld, max(mem_total_kib), min(mem_available_kib), "
+		 "max(slab_kib), max(sunreclaim_kib), max(kernel_stack_kib), max(page_tables_kib), "
+		 "max(percpu_kib), max(dying_cgroups) FROM machine_series "
+		 "WHERE res = %d AND t_ms < ?1 GROUP BY t_ms / %lld",
+		 res + 1, (long long)bucket_ms, (long long)bucket_ms, res, (long long)bucket_ms);
+	err = exec_bound(db, sql, cut, NULL);
+	snprintf(sql, sizeof(sql), "DELETE FROM machine_series WHERE res = %d AND t_ms < ?1", res);
+	if (!err)
+		err = exec_bound(db, sql, cut, NULL);
+	return err;
+}
+
 /* Folds the rows of resolution res older than cut into buckets of bucket_ms at res + 1. */
 static int fold(struct db *db, int res, int64_t bucket_ms, int64_t cut)
 {
@@ -1960,7 +2316,7 @@ static int fold(struct db *db, int res, int64_t bucket_ms, int64_t cut)
 	snprintf(sql, sizeof(sql), "DELETE FROM series WHERE res = %d AND t_ms < ?1", res);
 	if (!err)
 		err = exec_bound(db, sql, cut, NULL);
-	return err;
+	return err ? err : fold_machine(db, res, bucket_ms, cut);
 }
 
 uint64_t db__used_bytes(struct db *db)
@@ -2015,8 +2371,14 @@ static int prune_oldest(struct db *db, int64_t *dropped)
 			res = r;
 		}
 	}
-	if (res >= 0)
-		return exec_bound(db, series_sql, res, dropped);
+	if (res >= 0) {
+		err = exec_bound(db, series_sql, res, dropped);
+		/* The machine's rows go with the units' of their time. */
+		if (!err && db->version >= 3)
+			err = exec_bound(db, "DELETE FROM machine_series WHERE t_ms < coalesce((SELECT "
+					     "min(t_ms) FROM series), ?1)", INT64_MAX, dropped);
+		return err;
+	}
 	/* No series left: the oldest ended findings, then OOM kills, then kill records. */
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]) && *dropped == before; i += 2) {
 		int64_t none = 0;
@@ -2042,6 +2404,8 @@ int db__maintain(struct db *db, int64_t now_ms)
 		err = fold(db, 1, 600000, now_ms - DB_MINUTE_KEEP_MS);
 	if (!err)
 		err = exec_bound(db, "DELETE FROM series WHERE t_ms < ?1", old, &dropped);
+	if (!err && db->version >= 3)
+		err = exec_bound(db, "DELETE FROM machine_series WHERE t_ms < ?1", old, &dropped);
 	if (!err)
 		err = exec_bound(db, "DELETE FROM finding_figures WHERE finding_id IN (SELECT id FROM "
 				     "findings WHERE ended_ms < ?1)", old, &none);

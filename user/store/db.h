@@ -55,7 +55,7 @@
 
 #include "figures.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_APPLICATION_ID 0x52434154
 #define DB_DEFAULT_MAX_BYTES (256ull << 20)
 #define DB_DEFAULT_RETAIN_MS (90ll * 86400 * 1000)
@@ -107,6 +107,66 @@ int db__load_state(struct db *db, struct fig_state *out);
  */
 int db__add_sample_series(struct db *db, const struct fig_boot *b, int64_t t_ms);
 
+/* The machine's memory at a sample (KiB; dying_cgroups a count); -1 where unknown. */
+struct db_machine_point {
+	int64_t t_ms;
+	int64_t mem_total_kib, mem_available_kib;
+	int64_t slab_kib, sunreclaim_kib, kernel_stack_kib, page_tables_kib, percpu_kib;
+	int64_t dying_cgroups;
+};
+
+/* ---- reading the history (timeline, history, report) ------------------ */
+
+/* One row of a unit's series: counters cumulative within the boot, memory resident KiB. */
+struct db_point {
+	int64_t t_ms;
+	uint64_t rss_anon_kib, rss_file_kib, rss_shmem_kib;
+	uint64_t starts, execs, exits, exits_failed, forks, forks_failed, kills_received;
+};
+
+/* The series of one unit in one boot, oldest first; valid until the callback returns. */
+struct db_series {
+	const char *boot_id;
+	const char *unit; /* as stored: "MACHINE:unit" for a machine's units */
+	const struct db_point *p;
+	uint32_t n;
+};
+
+/* A time range, unix ms; 0: open at that end. */
+struct db_range {
+	int64_t since_ms, until_ms;
+};
+
+/*
+ * Calls fn for the series of every unit (of every boot) with rows in range r
+ * (NULL: all) whose name want accepts (NULL: every unit), in the order units
+ * were first stored; each series oldest first, mixing resolutions (they never
+ * overlap in time). 0 or -errno (-ENOMEM, or fn's own negative return).
+ */
+int db__each_series(struct db *db, const struct db_range *r,
+		    int (*want)(void *ctx, const char *unit),
+		    int (*fn)(void *ctx, const struct db_series *s), void *ctx);
+/* Calls fn for each of the machine's rows in r, oldest first. 0 or -errno. */
+int db__each_machine_point(struct db *db, const struct db_range *r,
+			   int (*fn)(void *ctx, const struct db_machine_point *m), void *ctx);
+/* Calls fn for each OOM kill / kill record in r (NULL: all), oldest first. 0 or -errno. */
+int db__each_oom(struct db *db, const struct db_range *r,
+		 int (*fn)(void *ctx, const struct fig_oom *o), void *ctx);
+int db__each_kill(struct db *db, const struct db_range *r,
+		  int (*fn)(void *ctx, const struct fig_kill *k), void *ctx);
+/* Calls fn for each boot the store knows, oldest first. 0 or -errno. */
+int db__each_boot(struct db *db, int (*fn)(void *ctx, const char *boot_id, int64_t first_ms,
+					     int64_t last_ms), void *ctx);
+
+/*
+ * db__add_sample_series() and, in the same transaction, the machine's row m
+ * (NULL: none): written with a sample that writes anyway, else only when used
+ * memory moved by more than 1/64 or a minute passed (a quiet machine's disk
+ * is not woken every sample). 0 or -errno.
+ */
+int db__add_sample(struct db *db, const struct fig_boot *b, const struct db_machine_point *m,
+		   int64_t t_ms);
+
 /* A figure of a finding: a number (text NULL) or a text (value ignored). */
 struct db_figure {
 	const char *name;
@@ -140,6 +200,13 @@ int db__finding_started(struct db *db, const struct db_finding_key *k, int64_t t
  */
 int db__finding_ended(struct db *db, const struct db_finding_key *k, int64_t t_ms,
 		      const struct db_figure *figs, uint32_t n, double peak_measure);
+/*
+ * A finding still open: figs replace its peak figures when peak_measure is
+ * higher than the one kept. Committed without an fsync (the next one brings
+ * it). 0, -ENOENT when no such finding is open, or -errno.
+ */
+int db__finding_peak(struct db *db, const struct db_finding_key *k, const struct db_figure *figs,
+		     uint32_t n, double peak_measure);
 /* Closes the findings of boots other than boot_id left open (at their boot's last_ms). */
 int db__close_stale_findings(struct db *db, const char *boot_id);
 
@@ -155,8 +222,11 @@ struct db_finding {
 	struct db_figure peak[DB_FINDING_MAX_FIGURES];
 };
 
-/* Calls fn for every finding of boot_id, oldest first. 0 or -errno. */
-int db__each_finding(struct db *db, const char *boot_id,
+/*
+ * Calls fn for every finding of boot_id (NULL: of every boot) open at some
+ * time in range r (NULL: any), oldest first. 0 or -errno.
+ */
+int db__each_finding(struct db *db, const char *boot_id, const struct db_range *r,
 		     void (*fn)(void *ctx, const struct db_finding *f), void *ctx);
 
 /*
@@ -165,6 +235,12 @@ int db__each_finding(struct db *db, const char *boot_id,
  * kill records itself). 0 or -errno.
  */
 int db__add_oom(struct db *db, const struct fig_oom *o);
+
+/*
+ * A kill record, committed (without an fsync: the next one brings it); it
+ * also counts as saved for db__save_state(). 0 or -errno.
+ */
+int db__add_kill(struct db *db, const struct fig_kill *k);
 
 /*
  * Housekeeping, in one transaction: raw rows older than DB_RAW_KEEP_MS are
