@@ -2,6 +2,9 @@
 # rcatrace build. `make` builds .output/rcatrace; see README.md for the rest.
 
 OUTPUT    ?= .output
+# One spelling for every object: a relative and an absolute OUTPUT naming the
+# same folder would otherwise write dependency files the other never reads.
+override OUTPUT := $(abspath $(OUTPUT))
 CLANG     ?= clang
 CC        ?= gcc
 BPFTOOL   ?= bpftool
@@ -45,9 +48,9 @@ PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_
 		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
 		model/figures store/db store/findings model/respawn_detector output/report \
 		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
-		cli/cli_error output/metrics util/atomic_file util/signals cli/system_parse util/notify
+		cli/cli_error output/metrics output/timeline output/history util/atomic_file util/signals cli/system_parse util/notify
 # Modules that drive the kernel or the terminal.
-SYS_MODULES  := collect/loader collect/sampler output/view output/exporter cli/system cli/cmd_run cli/cmd_dump cli/main \
+SYS_MODULES  := collect/loader collect/sampler output/view output/exporter cli/system cli/cmd_run cli/cmd_dump cli/store_reader cli/cmd_timeline cli/cmd_history cli/cmd_report cli/main \
 		output/metrics_server
 
 PURE_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(PURE_MODULES))

@@ -32,7 +32,7 @@ assert_eq() {
 
 # assert_within WHAT EXPECTED ACTUAL TOLERANCE_FRACTION
 assert_within() {
-	if awk -v e="$2" -v a="$3" -v t="$4" 'BEGIN { d = a - e; if (d < 0) d = -d; exit !(a != "" && d <= e * t) }'; then
+	if awk -v e="$2" -v a="$3" -v t="$4" 'BEGIN { d = a - e; if (d < 0) d = -d; exit !(a ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ && d <= e * t) }'; then
 		echo "ok: $1 = $3 (expected $2 ± $(awk -v t="$4" 'BEGIN{print t*100}')%)"
 	else
 		fail "$1: expected $2 ± $(awk -v t="$4" 'BEGIN{print t*100}')%, got '$3'"

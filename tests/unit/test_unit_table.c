@@ -100,6 +100,8 @@ static void on_finding(void *ctx, const struct unit_table_finding *f)
 {
 	struct seen *s = ctx;
 
+	if (f->ongoing)
+		return;
 	if (f->kind == FINDING_RESPAWN_STORM && f->started)
 		s->respawn_started++;
 	if (f->kind == FINDING_CRASH_STORM) {

@@ -14,6 +14,7 @@
 #include "json_writer.h"
 #include "options.h"
 #include "report.h"
+#include "store_reader.h"
 #include "system.h"
 
 /* The units of one boot that pass the filters, sorted by storm, then starts. */
@@ -52,44 +53,16 @@ struct findings_ctx {
 	const struct dump_options *o;
 };
 
-static void json_figures(struct json_writer *w, const char *key, const struct db_figure *f,
-			 uint32_t n)
-{
-	json_key(w, key);
-	json_object_begin(w);
-	for (uint32_t i = 0; i < n; i++) {
-		if (f[i].text)
-			json_kv_string(w, f[i].name, f[i].text);
-		else
-			json_kv_double(w, f[i].name, f[i].value, 1);
-	}
-	json_object_end(w);
-}
-
-/* A finding as an interval: open ("ended": null) or ended, its figures at the start and the peak. */
+/* A finding of the boot, when it passes the filters. */
 static void json_finding(void *ctx, const struct db_finding *f)
 {
 	struct findings_ctx *c = ctx;
-	struct json_writer *w = c->w;
-	char when[40];
 
 	if (!options_unit_matches(c->o->unit_globs, c->o->n_unit_globs, f->unit))
 		return;
 	if (c->o->since_ms && f->ended_ms && f->ended_ms < c->o->since_ms)
 		return;
-	json_object_begin(w);
-	json_kv_string(w, "finding", f->kind);
-	report_json_unit_name(w, f->unit);
-	json_kv_string(w, "machine", f->machine[0] ? f->machine : NULL);
-	json_kv_string(w, "executable", f->subject[0] ? f->subject : NULL);
-	json_kv_string(w, "started", clock_format_iso8601(f->started_ms, when, sizeof(when)));
-	if (f->ended_ms)
-		json_kv_string(w, "ended", clock_format_iso8601(f->ended_ms, when, sizeof(when)));
-	else
-		json_kv_null(w, "ended");
-	json_figures(w, "at_start", f->start, f->n_start);
-	json_figures(w, "at_peak", f->peak, f->n_peak);
-	json_object_end(w);
+	report_json_finding(c->w, f);
 }
 
 static void dump_json(struct db *db, const struct fig_state *s, const struct fig_boot *cur,
@@ -264,22 +237,9 @@ int cmd_dump(int argc, char **argv)
 		break;
 	}
 	system_boot_id(machine_boot, sizeof(machine_boot));
-	db = db__open(o.state_path, DB_READ, NULL, err, sizeof(err));
-	if (!db && errno == ENOENT) {
-		cli_error(o.json, "rcatrace dump",
-			  "no store at %s: start 'rcatrace run' first, or name the file with "
-			  "--state PATH", o.state_path);
+	db = store_reader_open("rcatrace dump", o.state_path, o.json);
+	if (!db)
 		return 1;
-	}
-	if (!db && (errno == EACCES || errno == EPERM)) {
-		cli_error(o.json, "rcatrace dump", "cannot read %s: %s; run it with sudo", o.state_path,
-			  strerror(errno));
-		return 1;
-	}
-	if (!db) {
-		cli_error(o.json, "rcatrace dump", "refusing %s: %s", o.state_path, err);
-		return 1;
-	}
 	ret = db__load_state(db, &s);
 	if (ret) {
 		cli_error(o.json, "rcatrace dump", "refusing %s: cannot read it: %s", o.state_path,

@@ -67,6 +67,7 @@ struct run_ctx {
 	struct loader *loader;
 	struct sampler *sampler;
 	struct kernel_sample sample; /* the last reading, reused */
+	struct db_machine_point machine; /* the machine's memory at the last sample */
 	struct events *events;
 	struct view *view;
 	struct json_writer json;
@@ -180,6 +181,8 @@ static void handle_kill(struct run_ctx *r, const struct rca_kill_record *rec)
 	for (uint32_t i = 0; i < k.n_lineage; i++)
 		proc_ref_of(r, &rec->lineage[i], &k.lineage[i]);
 	unit_table__add_kill_record(r->table, &k);
+	if (r->db)
+		store_result(r, db__add_kill(r->db, &k));
 	if (!options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.target.unit) &&
 	    !options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, k.sender.unit))
 		return;
@@ -277,19 +280,25 @@ static void read_controllers(struct run_ctx *r)
 	}
 }
 
-static uint64_t mem_available_kib(void)
+/* The machine's memory now, for the store's machine rows and the exhaustion projection. */
+static void read_machine(struct db_machine_point *m, int64_t now_ms)
 {
 	FILE *f = fopen("/proc/meminfo", "re");
 	char line[128];
-	unsigned long long kib = 0;
+	long long kib;
 
+	*m = (struct db_machine_point){ .t_ms = now_ms, .mem_total_kib = -1, .mem_available_kib = -1,
+					.slab_kib = -1, .sunreclaim_kib = -1, .kernel_stack_kib = -1,
+					.page_tables_kib = -1, .percpu_kib = -1, .dying_cgroups = -1 };
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+			m->mem_total_kib = kib;
+		else if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1)
+			m->mem_available_kib = kib;
+	}
 	fclose(f);
-	return kib;
 }
 
 static void emit_stats(struct run_ctx *r, int64_t now_ms)
@@ -314,6 +323,8 @@ static void on_finding(void *ctx, const struct unit_table_finding *f)
 	/* Stored first: committed and fsynced before anything else is said or written. */
 	if (r->db)
 		store_result(r, store_finding(r->db, r->boot_id, f, clock_now_unix_ms()));
+	if (f->ongoing)
+		return; /* its peak, for the store; nothing new to say */
 	if (options_unit_matches(r->o.unit_globs, r->o.n_unit_globs, f->unit->name))
 		events_finding(r->events, f);
 }
@@ -333,7 +344,10 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire)
 	r->signature = r->sample.signature + r->ooms_seen;
 	if (r->read_controllers)
 		read_controllers(r);
-	unit_table__set_mem_available(r->table, mem_available_kib());
+	read_machine(&r->machine, now_ms);
+	unit_table__set_mem_available(r->table, r->machine.mem_available_kib > 0
+							? (uint64_t)r->machine.mem_available_kib
+							: 0);
 	err = unit_table__apply(r->table, &r->sample, on_finding, r);
 	r->sample_ms = (double)(clock_now_boot_ns() - t0) / 1e6;
 	return err;
@@ -372,7 +386,7 @@ static void save_sample(struct run_ctx *r, int64_t now)
 	const struct fig_boot *cur = unit_table__current(r->table);
 
 	if (r->db && cur)
-		store_result(r, db__add_sample_series(r->db, cur, now));
+		store_result(r, db__add_sample(r->db, cur, &r->machine, now));
 }
 
 /* This boot's figures, to the metrics endpoint and the textfile (a failed write said once). */

@@ -26,6 +26,9 @@ const char options_main_usage[] =
 	"Commands:\n"
 	"  run      attach to the kernel and trace until Ctrl-C (needs root)\n"
 	"  dump     print the per-unit statistics kept in the store\n"
+	"  timeline the story in time order: findings, OOM kills, kills, boots\n"
+	"  history  each unit's memory, starts and exits over time (a sparkline)\n"
+	"  report   one self-contained HTML page of it all, to copy off the machine\n"
 	"  help     this text; `rcatrace COMMAND --help` for a command's options\n"
 	"  version  print the version\n"
 	"\n"
@@ -92,6 +95,74 @@ const char options_dump_usage[] =
 	"Examples:\n"
 	"  sudo rcatrace dump --top 10\n"
 	"  sudo rcatrace dump --json --unit 'serial-getty@*' | jq '.units[0].starts'\n";
+
+static const char timeline_usage[] =
+	"Usage: rcatrace timeline [OPTIONS]\n"
+	"\n"
+	"The story the store holds, in time order: boots, findings starting and ending\n"
+	"(respawn, crash and fork storms, leak suspects) with their figures, OOM kills\n"
+	"and kills across units; then every finding as an interval. Works on the store\n"
+	"of a live run and on one whose machine died.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json              one JSON document: {\"events\": [...], \"findings\": [...]}\n"
+	"  -u, --unit GLOB         only what happened to units matching GLOB (repeatable)\n"
+	"      --since WHEN        from WHEN: a duration back from now (30m, 2h, 7d) or a\n"
+	"                          UTC date (2026-11-23T10:00); default: all it holds\n"
+	"      --until WHEN        up to WHEN (same forms); default: now\n"
+	"  -s, --state PATH        the store (default " RCATRACE_DEFAULT_STATE ")\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo rcatrace timeline --since 2h\n"
+	"  sudo rcatrace timeline --json | jq -c '.events[] | select(.kind==\"oom_kill\")'\n";
+
+static const char history_usage[] =
+	"Usage: rcatrace history [OPTIONS]\n"
+	"\n"
+	"Each unit's series from the store: resident memory, starts, execs, exits,\n"
+	"failures and forks over time (every sample for 24 h, then 1-minute and\n"
+	"10-minute buckets). In a terminal: one line per unit and boot with a\n"
+	"sparkline of its memory and of its starts.\n"
+	"\n"
+	"Options:\n"
+	"  -u, --unit GLOB         units matching GLOB (repeatable; default: all)\n"
+	"  -j, --json              one JSON document: {\"units\": [{\"unit\", \"series\": [...]}]}\n"
+	"      --since WHEN        from WHEN (2h, 7d, 2026-11-23T10:00); default: all\n"
+	"      --until WHEN        up to WHEN; default: now\n"
+	"  -s, --state PATH        the store (default " RCATRACE_DEFAULT_STATE ")\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo rcatrace history --unit 'nginx*' --since 6h\n"
+	"  sudo rcatrace history --json --unit leaky.service | jq '.units[0].series[-1]'\n";
+
+static const char report_usage[] =
+	"Usage: rcatrace report --html FILE [OPTIONS]\n"
+	"\n"
+	"Write one self-contained HTML page (inline SVG and CSS, no script, nothing\n"
+	"fetched) to copy off the machine and open anywhere: the machine's memory,\n"
+	"then for each unit with a finding and the top units by memory, resident\n"
+	"memory and starts per minute on one time axis, findings shaded, OOM kills\n"
+	"and kills marked.\n"
+	"\n"
+	"Options:\n"
+	"      --html FILE         where to write the page (required; - for stdout)\n"
+	"  -u, --unit GLOB         only units matching GLOB (repeatable)\n"
+	"  -n, --top N             units drawn beside those with findings, by peak\n"
+	"                          memory (default 8)\n"
+	"      --since WHEN        from WHEN (2h, 7d, 2026-11-23T10:00); default: all\n"
+	"      --until WHEN        up to WHEN; default: now\n"
+	"  -s, --state PATH        the store (default " RCATRACE_DEFAULT_STATE ")\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Example:\n"
+	"  sudo rcatrace report --html /tmp/rcatrace.html --since 1d\n";
+
+const char *options_read_usage(enum read_command cmd)
+{
+	return cmd == READ_TIMELINE ? timeline_usage : cmd == READ_HISTORY ? history_usage : report_usage;
+}
 
 static enum options_result fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -177,6 +248,8 @@ enum {
 	OPT_METRICS_MAX_UNITS,
 	OPT_MAX_DB_SIZE,
 	OPT_RETAIN,
+	OPT_UNTIL,
+	OPT_HTML,
 };
 
 int options_parse_listen(const char *arg, struct listen_address *ret)
@@ -460,5 +533,86 @@ enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return OPTIONS_OK;
+}
+
+enum options_result options_parse_read(enum read_command cmd, int argc, char **argv,
+				       int64_t now_ms, struct read_options *ret, char *err,
+				       size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "state", required_argument, NULL, 's' },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "top", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->state_path = RCATRACE_DEFAULT_STATE;
+	ret->top = 8;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ju:n:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (cmd == READ_REPORT)
+				return fail(err, errlen, "--json: a report is HTML; use timeline or history --json");
+			ret->json = 1;
+			break;
+		case 'h':
+			return OPTIONS_HELP;
+		case 'u':
+			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
+				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
+			if (!*optarg)
+				return fail(err, errlen, "--unit: the pattern is empty");
+			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			break;
+		case 'n':
+			if (cmd != READ_REPORT)
+				return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			if (parse_uint(optarg, 1000, &v) || v == 0)
+				return fail(err, errlen, "--top: '%s' is not a number from 1 to 1000", optarg);
+			ret->top = (int)v;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (clock_parse_since(optarg, now_ms, c == OPT_SINCE ? &ret->since_ms : &ret->until_ms))
+				return fail(err, errlen, "%s: '%s' is neither a duration (2h) nor a date (2026-11-23T10:00)",
+					    c == OPT_SINCE ? "--since" : "--until", optarg);
+			break;
+		case OPT_HTML:
+			if (cmd != READ_REPORT)
+				return fail(err, errlen, "--html: only for 'rcatrace report'");
+			if (!*optarg)
+				return fail(err, errlen, "--html: the path is empty");
+			ret->html_path = optarg;
+			break;
+		case 's':
+			if (!*optarg)
+				return fail(err, errlen, "--state: the path is empty");
+			ret->state_path = optarg;
+			break;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 256)
+				return fail(err, errlen, "unknown option '-%c'", optopt);
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (cmd == READ_REPORT && !ret->html_path)
+		return fail(err, errlen, "--html FILE is required: where to write the page");
+	if (ret->since_ms && ret->until_ms && ret->until_ms < ret->since_ms)
+		return fail(err, errlen, "--until is before --since");
 	return OPTIONS_OK;
 }

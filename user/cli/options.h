@@ -60,6 +60,23 @@ struct dump_options {
 	const char *since_arg;
 };
 
+/* The history readers: `timeline`, `history` and `report`. */
+enum read_command {
+	READ_TIMELINE,
+	READ_HISTORY,
+	READ_REPORT,
+};
+
+struct read_options {
+	int json;	      /* timeline, history */
+	const char *state_path;
+	const char *unit_globs[OPTIONS_MAX_UNIT_GLOBS];
+	int n_unit_globs;
+	int64_t since_ms, until_ms; /* unix ms; 0: no limit */
+	const char *html_path;	    /* report: --html FILE (required) */
+	int top;		    /* report: units drawn beside those with findings (default 8) */
+};
+
 /* Outcome of parsing: run the command, print help and exit 0, or usage error (exit 2). */
 enum options_result {
 	OPTIONS_OK = 0,
@@ -72,6 +89,12 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 				      char *err, size_t errlen);
 enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
 				       struct dump_options *ret, char *err, size_t errlen);
+
+enum options_result options_parse_read(enum read_command cmd, int argc, char **argv,
+				       int64_t now_ms, struct read_options *ret, char *err,
+				       size_t errlen);
+/* The usage text of a history reader. */
+const char *options_read_usage(enum read_command cmd);
 
 /* 1 if name matches one of the globs (or there are none). */
 int options_unit_matches(const char *const *globs, int n, const char *name);

@@ -1009,8 +1009,13 @@ static void run_detector(struct unit_table *t, struct fig_boot *cur, int64_t now
 			e->respawn_class = f.fig.cls;
 			if (f.fig.storm_since_ms)
 				e->storm_since_ms = f.fig.storm_since_ms;
-			if (f.what != RESPAWN_NO_CHANGE && fn)
+			if (f.what == RESPAWN_NO_CHANGE && f.fig.cls == RESPAWN_STORM) {
+				f.started = f.ongoing = 1;
+				if (fn)
+					fn(ctx, &f);
+			} else if (f.what != RESPAWN_NO_CHANGE && fn) {
 				fn(ctx, &f);
+			}
 		}
 	}
 }
@@ -1078,11 +1083,12 @@ static void run_crash_storm(struct unit_table *t, struct unit_track *tr, struct 
 	if (tr->crash.since_ms)
 		u->crash_storm_since_ms = tr->crash.since_ms;
 	u->window_crashes = crash_storm_window_crashes(&tr->crash, &t->crash_cfg, now_ms);
-	if (ct != CRASH_STORM_NO_CHANGE && fn) {
+	if ((ct != CRASH_STORM_NO_CHANGE || tr->crash.storm) && fn) {
 		struct unit_table_finding f = { .unit = u, .kind = FINDING_CRASH_STORM };
 		const struct fig_exe *e = last_crashed(u);
 
-		f.started = ct == CRASH_STORM_STARTED;
+		f.started = ct == CRASH_STORM_STARTED || ct == CRASH_STORM_NO_CHANGE;
+		f.ongoing = ct == CRASH_STORM_NO_CHANGE;
 		f.crash.window_crashes = u->window_crashes;
 		f.crash.crashes = fig_unit_crashes(u);
 		f.crash.exe = e;
@@ -1124,10 +1130,12 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 		}
 		if (tr->mem.sampled_ms) {
 			u->mem = tr->mem;
-			if (u->mem.leak_suspect != tr->leak_prev && fn) {
+			if ((u->mem.leak_suspect != tr->leak_prev || u->mem.leak_suspect) && fn) {
 				f.kind = FINDING_LEAK_SUSPECT;
 				f.started = u->mem.leak_suspect;
+				f.ongoing = u->mem.leak_suspect == tr->leak_prev;
 				fn(ctx, &f);
+				f.ongoing = 0;
 			}
 			tr->leak_prev = u->mem.leak_suspect;
 		}
@@ -1178,9 +1186,10 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 		}
 		if (tr->procs_alive >= 0)
 			u->procs_alive = tr->procs_alive;
-		if (ft != FORK_STORM_NO_CHANGE && fn) {
+		if ((ft != FORK_STORM_NO_CHANGE || tr->fork_storm) && fn) {
 			f.kind = FINDING_FORK_STORM;
-			f.started = ft == FORK_STORM_STARTED;
+			f.started = ft == FORK_STORM_STARTED || ft == FORK_STORM_NO_CHANGE;
+			f.ongoing = ft == FORK_STORM_NO_CHANGE;
 			f.fork = tr->fork_fig;
 			fn(ctx, &f);
 		}

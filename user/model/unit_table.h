@@ -51,7 +51,12 @@ struct crash_storm_figures {
 
 struct unit_table_finding {
 	enum finding_kind kind;
-	int started; /* 1: started, 0: ended */
+	int started; /* 1: started (or still open, with ongoing), 0: ended */
+	/*
+	 * 1: still open, reported again at each sample with its figures now, so
+	 * the store can keep the peak; nothing new to say to the operator.
+	 */
+	int ongoing;
 	const struct fig_unit *unit;
 	/* FINDING_RESPAWN_STORM: */
 	enum respawn_transition what;

@@ -166,6 +166,43 @@ void report_json_unit_name(struct json_writer *w, const char *name)
 	json_kv_string(w, "machine", machine[0] ? machine : NULL);
 }
 
+void report_json_figures(struct json_writer *w, const char *key, const struct db_figure *f,
+			 uint32_t n)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	for (uint32_t i = 0; i < n; i++) {
+		if (f[i].text)
+			json_kv_string(w, f[i].name, f[i].text);
+		else
+			json_kv_double(w, f[i].name, f[i].value, 1);
+	}
+	json_object_end(w);
+}
+
+void report_json_finding_fields(struct json_writer *w, const struct db_finding *f)
+{
+	char when[40];
+
+	json_kv_string(w, "finding", f->kind);
+	report_json_unit_name(w, f->unit);
+	json_kv_string(w, "executable", f->subject[0] ? f->subject : NULL);
+	json_kv_string(w, "started", clock_format_iso8601(f->started_ms, when, sizeof(when)));
+	if (f->ended_ms)
+		json_kv_string(w, "ended", clock_format_iso8601(f->ended_ms, when, sizeof(when)));
+	else
+		json_kv_null(w, "ended");
+	report_json_figures(w, "at_start", f->start, f->n_start);
+	report_json_figures(w, "at_peak", f->peak, f->n_peak);
+}
+
+void report_json_finding(struct json_writer *w, const struct db_finding *f)
+{
+	json_object_begin(w);
+	report_json_finding_fields(w, f);
+	json_object_end(w);
+}
+
 int report_unit_storm(const struct fig_unit *u)
 {
 	for (uint32_t i = 0; i < u->n_exes; i++)

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "db.h"
 #include "figures.h"
 #include "json_writer.h"
 
@@ -50,6 +51,18 @@ const char *report_lost_key(int kind);
 const char *report_signal_name(uint32_t sig, char *buf, size_t size);
 /* "unit" and "machine" (null on the host) of a unit named "MACHINE:unit" or "unit". */
 void report_json_unit_name(struct json_writer *w, const char *name);
+
+/* {"name": value or "text", ...} under key: a finding's figures. */
+void report_json_figures(struct json_writer *w, const char *key, const struct db_figure *f,
+			 uint32_t n);
+/*
+ * A finding as an interval (dump, timeline): "finding", "unit", "machine",
+ * "executable" (respawn storms, else null), "started", "ended" (null while
+ * open), "at_start" and "at_peak" (its figures). _fields: inside an object
+ * the caller opened.
+ */
+void report_json_finding_fields(struct json_writer *w, const struct db_finding *f);
+void report_json_finding(struct json_writer *w, const struct db_finding *f);
 
 /* "STORM,LEAK,FORK,OOM" (those that apply) or "-". */
 void report_format_alerts(char *dst, size_t size, const struct fig_unit *u);

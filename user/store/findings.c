@@ -8,7 +8,8 @@
 #include "unit_name.h"
 
 /*
- * A finding into the store, fsynced: its figures by name, and the one figure
+ * A finding into the store: started or ended (fsynced), or still open (its
+ * peak figures kept, with the sample's commit): its figures by name, and the one figure
  * its peak is judged by (window starts of a respawn storm, the fork rate of a
  * fork storm, resident KiB of a leak, window crashes of a crash storm).
  */
@@ -80,11 +81,13 @@ int store_finding(struct db *db, const char *boot_id, const struct unit_table_fi
 	}
 #undef FIG_NUM
 #undef FIG_TEXT
-	if (f->started)
+	if (f->ongoing)
+		err = db__finding_peak(db, &k, fig, n, peak);
+	else if (f->started)
 		err = db__finding_started(db, &k, now_ms, fig, n, peak);
 	else
 		err = db__finding_ended(db, &k, now_ms, fig, n, peak);
-	/* -ENOENT: an end whose start is not in the store (it was full then): nothing to close. */
+	/* -ENOENT: no open finding to close or raise (the store was full at its start). */
 	return err == -ENOENT ? 0 : err;
 }
 
