@@ -32,6 +32,9 @@ if [ "$mode" = test ]; then
 	# builds it, lintian checks it; the VM on Debian's own kernel (tests/vm) needs
 	# QEMU, qemu-img for its overlays and mkfs.ext4 -d (e2fsprogs) for its disks.
 	pkgs="$pkgs debhelper lintian fakeroot qemu-system-x86 qemu-utils e2fsprogs"
+	# `report --html` is checked in a real browser: headless Chromium takes a
+	# screenshot, python3 (standard library only) finds the lines in it.
+	pkgs="$pkgs chromium python3"
 	# For their binaries: promtool and a Prometheus server, node_exporter for the
 	# textfile collector. Without recommends (collector scripts and timers).
 	servers="prometheus prometheus-node-exporter"

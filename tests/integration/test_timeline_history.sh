@@ -8,7 +8,9 @@
 #   ending, its peak within 10% of the highest VmRSS; history holds its series
 #   and the slope of that series is within 10% of /proc's;
 # - flat.service is never a suspect;
-# - storm.service's loop shows as a respawn storm with its start and end.
+# - storm.service's loop shows as a respawn storm with its start and end;
+# - `report --html` draws it: rendered in headless Chromium, the leak's line
+#   passes through every point of its series in the screenshot.
 . "$(dirname "$0")/lib.sh"
 
 storm() { # storm UNIT SECONDS: a failing /bin/sh started in UNIT every 100 ms
@@ -111,6 +113,23 @@ htext=$("$RCATRACE" history --unit 'leak.*' --unit flat.service --state "$DB")
 echo "$htext"
 grep -q "^leak.service$" <<< "$htext" && grep -q "^flat.service$" <<< "$htext" || fail "text history: units"
 grep -q "rss .*▁.*█" <<< "$htext" || fail "text history: no sparkline"
+# 3. The report, rendered by headless Chromium: the page draws, the leak's line is where its series says.
+"$RCATRACE" report --html "$WORK/report.html" --state "$DB" 2> "$WORK/err" || fail "report: $(cat "$WORK/err")"
+cat "$WORK/err"
+grep -q "<script" "$WORK/report.html" && fail "the report holds a script"
+grep -Eq "(src|href)=|url\(" "$WORK/report.html" && fail "the report fetches something"
+"$(dirname "$0")/report_screenshot.sh" "$WORK/report.html" "$WORK/report.png" || fail "no screenshot"
+jq -c '[.units[0].series[] | [((.time | sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000 + (.time[20:23] | tonumber)), .rss_kib]]' \
+	<<< "$hist" > "$WORK/points.json"
+python3 "$(dirname "$0")/report_check.py" --html "$WORK/report.html" --png "$WORK/report.png" \
+	--unit leak.service --points "$WORK/points.json" || fail "the leak's line is not where its series says"
+# The same check must fail on points that are not the leak's: twice its memory.
+jq -c '[.[] | [.[0], .[1] * 2]]' "$WORK/points.json" > "$WORK/wrong.json"
+python3 "$(dirname "$0")/report_check.py" --html "$WORK/report.html" --png "$WORK/report.png" \
+	--unit leak.service --points "$WORK/wrong.json" > /dev/null 2>&1 && fail "the check passed wrong points"
+grep -q "leak_suspect" "$WORK/report.html" || fail "the report does not show the leak suspect"
+[ -n "${RCATRACE_KEEP_REPORT:-}" ] && cp "$WORK/report.html" "$WORK/report.png" "$RCATRACE_KEEP_REPORT/"
+
 # Bad usage: exit 2 with the usage.
 "$RCATRACE" history --bogus > /dev/null 2> "$WORK/err"
 assert_eq "history --bogus exits 2" 2 $?
@@ -118,4 +137,7 @@ grep -q "unknown option '--bogus'" "$WORK/err" && grep -q "^Usage: rcatrace hist
 "$RCATRACE" timeline --state "$WORK/none.db" > /dev/null 2> "$WORK/err"
 assert_eq "timeline of a missing store exits 1" 1 $?
 grep -q "no store at $WORK/none.db" "$WORK/err" || fail "missing store: $(cat "$WORK/err")"
+"$RCATRACE" report --state "$DB" > /dev/null 2> "$WORK/err"
+assert_eq "report without --html exits 2" 2 $?
+grep -q -- "--html FILE is required" "$WORK/err" || fail "report without --html: $(cat "$WORK/err")"
 finish

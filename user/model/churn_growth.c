@@ -2,8 +2,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-#include <stdlib.h>
-static double getenv_scale(void){const char*e=getenv("CG_SCALE");return e?atof(e):1;}
 
 #include "churn_growth.h"
 
@@ -16,8 +14,8 @@ static double getenv_scale(void){const char*e=getenv("CG_SCALE");return e?atof(e
 #define STEP_PARTS 8
 /* A linked pair keeps its link with thresholds this much looser. */
 #define KEEP_PER_START 0.75
-#define KEEP_R2 0.05
-#define KEEP_SHARE 0.1
+#define KEEP_R2	       0.05
+#define KEEP_SHARE     0.1
 
 /*
  * The defaults, and why.
@@ -35,8 +33,9 @@ static double getenv_scale(void){const char*e=getenv("CG_SCALE");return e?atof(e
  * min_r2 0.9: value against starts and time must explain nine tenths of
  * the variance. A clean step fitted by a line explains at most
  * 3p(1-p) <= 0.75 of it (p: where the step falls), a sawtooth of k teeth
- * about 1/k^2; a real per-start cost with noise of a fifth of its rise
- * stays above 0.95.
+ * about 1/k^2. A cost per start reaches it once its rise is ten times the
+ * noise's standard deviation: 2 KiB per start under 5 KiB of noise after
+ * 25 starts, a few more with a pre-window.
  *
  * min_start_share 0.75: the starts must carry three quarters of what the
  * candidate gained during the storm. A neighbour that leaks on its own gets
@@ -46,8 +45,8 @@ static double getenv_scale(void){const char*e=getenv("CG_SCALE");return e?atof(e
  * min_independence 0.02: over BINS averaged runs of samples (so that the
  * quantisation of starts to whole numbers at each sample counts for
  * nothing), starts must depart from a line in time by sqrt(0.02), 14% of
- * their spread. A pre-window a third as long as the storm gives 0.035,
- * half as long 0.09; a steady storm without one gives ~0. Below it, b and
+ * their spread. A pre-window a third as long as the storm gives ~0.035,
+ * half as long ~0.065; a steady storm without one gives ~0. Below it, b and
  * c are told apart only by details that a neighbour on a timer of the same
  * period would share.
  *
@@ -171,10 +170,11 @@ static struct churn_growth_config config_sane(const struct churn_growth_config *
 	s.min_start_share = pick_in(c->min_start_share, 0, 1, d.min_start_share);
 	s.min_independence = pick_in(c->min_independence, 0, 1, d.min_independence);
 	s.min_joint_independence =
-		pick_in(c->min_joint_independence, 0, 1, d.min_joint_independence);
+	    pick_in(c->min_joint_independence, 0, 1, d.min_joint_independence);
 	s.max_step_share = pick_in(c->max_step_share, 0, HUGE_VAL, d.max_step_share);
 	s.end_ratio = pick_in(c->end_ratio, 0, 1, d.end_ratio);
-	s.pre_window_max_ms = c->pre_window_max_ms >= 0 ? c->pre_window_max_ms : d.pre_window_max_ms;
+	s.pre_window_max_ms =
+	    c->pre_window_max_ms >= 0 ? c->pre_window_max_ms : d.pre_window_max_ms;
 	s.min_starts = c->min_starts;
 	s.min_samples = c->min_samples < 5 ? 5 : c->min_samples;
 	s.end_starts = c->end_starts < 2 ? 2 : c->end_starts;
@@ -242,24 +242,29 @@ static void recent_add(struct churn_growth *g, const struct churn_growth_sample 
 /* ---- least squares, up to MAX_REG regressors ---- */
 
 /*
- * One-sided 99.5% quantiles of Student's t by degrees of freedom: a
- * coefficient this many standard errors from 0 is not noise. Between rows
- * the lower row's value is used, which errs towards "not enough evidence".
+ * One-sided quantiles of Student's t by degrees of freedom, 99.5% and
+ * 99.9%: a coefficient this many standard errors from 0 is not noise.
+ * Between rows the lower row's value is used, which errs towards "not
+ * enough evidence"; below one degree of freedom there is none.
  */
-static double t_quantile_995(int df)
+enum level { Q995, Q999 };
+
+static double t_quantile(int df, enum level level)
 {
 	static const struct {
 		int df;
-		double t;
+		double t[2];
 	} table[] = {
-		{ 1, 63.657 }, { 2, 9.925 },  { 3, 5.841 },  { 4, 4.604 },   { 5, 4.032 },
-		{ 6, 3.707 },  { 8, 3.355 },  { 10, 3.169 }, { 15, 2.947 },  { 20, 2.845 },
-		{ 30, 2.750 }, { 40, 2.704 }, { 60, 2.660 }, { 120, 2.617 }, { 1000, 2.581 },
+	    {1, {63.657, 318.31}}, {2, {9.925, 22.327}},  {3, {5.841, 10.215}},
+	    {4, {4.604, 7.173}},   {5, {4.032, 5.893}},	  {6, {3.707, 5.208}},
+	    {8, {3.355, 4.501}},   {10, {3.169, 4.144}},  {15, {2.947, 3.733}},
+	    {20, {2.845, 3.552}},  {30, {2.750, 3.385}},  {40, {2.704, 3.307}},
+	    {60, {2.660, 3.232}},  {120, {2.617, 3.160}}, {1000, {2.581, 3.098}},
 	};
-	double t = df < 1 ? HUGE_VAL : table[0].t;
+	double t = HUGE_VAL;
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && table[i].df <= df; i++)
-		t = table[i].t;
+		t = table[i].t[level];
 	return t;
 }
 
@@ -328,12 +333,13 @@ static double ar1_of(const double *e, int n)
 }
 
 struct lsq {
-	int ok;               /* 0: too few rows, or the regressors do not vary apart */
+	int ok; /* 0: too few rows, or the regressors do not vary apart */
 	double beta[MAX_REG];
-	double t[MAX_REG];    /* beta / standard error, corrected for autocorrelation */
+	double t[MAX_REG];	 /* beta / standard error, corrected for autocorrelation */
 	double t_white[MAX_REG]; /* as if the residuals were independent */
-	double tq, tq_white;  /* the one-sided 99.5% quantiles the t's must beat */
-	double r2;            /* with an intercept; NaN without */
+	double tq, tq_white;	 /* the one-sided 99.5% quantiles the t's must beat */
+	double tq_strict;	 /* 99.9%, corrected: for a test repeated at every sample */
+	double r2;		 /* with an intercept; NaN without */
 };
 
 static double t_of(double beta, double se)
@@ -345,7 +351,7 @@ static double t_of(double beta, double se)
 static void lsq_fit(const double (*x)[MAX_REG], const double *y, int n, int k, int intercept,
 		    struct lsq *f)
 {
-	double xm[MAX_REG] = { 0 }, ym = 0, m[MAX_REG][MAX_REG] = { { 0 } }, v[MAX_REG] = { 0 };
+	double xm[MAX_REG] = {0}, ym = 0, m[MAX_REG][MAX_REG] = {{0}}, v[MAX_REG] = {0};
 	double inv[MAX_REG][MAX_REG], e[MAX_POINTS], sse = 0, syy = 0, r, n_eff;
 	int df;
 
@@ -391,8 +397,9 @@ static void lsq_fit(const double (*x)[MAX_REG], const double *y, int n, int k, i
 		f->t_white[a] = t_of(f->beta[a], se);
 		f->t[a] = t_of(f->beta[a], se * sqrt((1 + r) / (1 - r)));
 	}
-	f->tq_white = t_quantile_995(df);
-	f->tq = t_quantile_995((int)floor(n_eff) - k - intercept);
+	f->tq_white = t_quantile(df, Q995);
+	f->tq = t_quantile((int)floor(n_eff) - k - intercept, Q995);
+	f->tq_strict = t_quantile((int)floor(n_eff) - k - intercept, Q999);
 	if (intercept)
 		f->r2 = syy > 0 ? fmax(0, fmin(1, 1 - sse / syy)) : 0;
 	f->ok = 1;
@@ -428,7 +435,7 @@ static int bin_means(const double (*x)[MAX_REG], const double *y, int n, int k,
  */
 static void independence_of(const double (*bx)[MAX_REG], int bins, int k, double *ret)
 {
-	double mean[MAX_REG] = { 0 }, m[MAX_REG][MAX_REG] = { { 0 } }, inv[MAX_REG][MAX_REG];
+	double mean[MAX_REG] = {0}, m[MAX_REG][MAX_REG] = {{0}}, inv[MAX_REG][MAX_REG];
 
 	for (int a = 0; a < k; a++)
 		ret[a] = NAN;
@@ -625,9 +632,9 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 		start_part = fit.beta[0] * d_starts;
 		time_part = fit.beta[1] * d_t;
 		r.growth_kib = start_part + time_part;
-		r.start_share = fabs(start_part) + fabs(time_part) > 0 ?
-					start_part / (fabs(start_part) + fabs(time_part)) :
-					0;
+		r.start_share = fabs(start_part) + fabs(time_part) > 0
+				    ? start_part / (fabs(start_part) + fabs(time_part))
+				    : 0;
 	}
 	recent_rate(g, s->end_starts, &recent, &recent_se);
 	r.recent_kib_per_start = recent.ok ? recent.beta[0] : NAN;
@@ -680,7 +687,7 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 	line_fit(&p, 1, 0, p.n_pre, &pre);
 	if (pre.ok && p.n_pre >= 4 && pre.t_white[0] > pre.tq_white &&
 	    (pre.beta[0] - pre.tq_white * pre.beta[0] / pre.t_white[0]) * d_t >
-		    (1 - min_share) * rise)
+		(1 - min_share) * rise)
 		goto out;
 	/* 5: large enough. */
 	r.reason = CHURN_GROWTH_SMALL;
@@ -690,8 +697,13 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 	r.reason = CHURN_GROWTH_NOISY;
 	if (fit.t[0] < fit.tq)
 		goto out;
+	/*
+	 * In increments (see increments_fit()), at 99.9%: this is the test a
+	 * wandering neighbour passes by luck, and it is taken again at every
+	 * sample until it passes once.
+	 */
 	increments_fit((const double(*)[MAX_REG])bx, bv, bins, 2, &inc);
-	if (!linked && (!inc.ok || inc.t[0] < inc.tq * getenv_scale()))
+	if (!linked && (!inc.ok || inc.t[0] < inc.tq_strict))
 		goto out;
 	/* 7: a line. */
 	r.reason = CHURN_GROWTH_POOR_FIT;
@@ -713,8 +725,8 @@ out:
 }
 
 enum churn_growth_transition churn_growth_observe(struct churn_growth *g,
-						  const struct churn_growth_config *c,
-						  int64_t t_ms, uint64_t storm_starts, double value)
+						  const struct churn_growth_config *c, int64_t t_ms,
+						  uint64_t storm_starts, double value)
 {
 	struct churn_growth_config s = config_sane(c);
 	struct churn_growth_sample x;
@@ -834,10 +846,10 @@ void churn_growth_pick(const struct churn_growth *a, const struct churn_growth *
 {
 	struct churn_growth_config s = config_sane(c);
 	struct churn_growth_pick_result r = {
-		.pick = CHURN_GROWTH_PICK_NONE,
-		.kib_per_start_a = NAN,
-		.kib_per_start_b = NAN,
-		.independence = NAN,
+	    .pick = CHURN_GROWTH_PICK_NONE,
+	    .kib_per_start_a = NAN,
+	    .kib_per_start_b = NAN,
+	    .independence = NAN,
 	};
 	const struct churn_growth *gp = a, *gq = b;
 	double bx[BINS][MAX_REG], bv[BINS], indep[MAX_REG], part[MAX_REG], total = 0;
@@ -895,7 +907,8 @@ void churn_growth_pick(const struct churn_growth *a, const struct churn_growth *
 	}
 	for (int k = 0; k < 2; k++)
 		sig[k] = fit.beta[k] >= s.min_per_start && fit.t[k] >= fit.tq && inc.ok &&
-			 inc.t[k] >= inc.tq && total > 0 && part[k] / total >= 1 - s.min_start_share;
+			 inc.t[k] >= inc.tq_strict && total > 0 &&
+			 part[k] / total >= 1 - s.min_start_share;
 	if (sig[0] && sig[1])
 		r.pick = CHURN_GROWTH_PICK_BOTH;
 	else if (sig[0] || sig[1])
