@@ -75,6 +75,7 @@ assert_eq "the end follows the start" true "$(jq -n --argjson s "$started" --arg
 f=$(jq -c '.findings[] | select(.finding == "leak_suspect" and .unit == "leak.service")' <<< "$tl")
 assert_eq "the finding is an ended interval" true "$(jq '.ended != null and .started < .ended' <<< "$f")"
 assert_eq "its peak is above its start" true "$(jq '.at_peak.rss_kib > .at_start.rss_kib' <<< "$f")"
+assert_eq "it ended because its processes exited" 1 "$(jq '.at_end.processes_gone' <<< "$f")"
 assert_eq "flat.service never a suspect" "" "$(ev '.unit == "flat.service" and .finding != null')"
 # The storm, with its start and end.
 s_start=$(ev '.kind == "finding_started" and .finding == "respawn_storm" and .unit == "storm.service"' | jq -r .time)
@@ -88,7 +89,9 @@ assert_eq "events in time order" true "$(jq '[.events[].time] | . == sort' <<< "
 text=$("$RCATRACE" timeline --state "$DB")
 echo "$text"
 grep -q "LEAK SUSPECT leak.service: growing" <<< "$text" || fail "text timeline: no leak start line"
-grep -q "LEAK SUSPECT ended leak.service after" <<< "$text" || fail "text timeline: no leak end line"
+grep -q "LEAK SUSPECT ended leak.service after [0-9]* s (its processes exited)" <<< "$text" || fail "text timeline: no leak end line"
+"$RCATRACE" dump --state "$DB" | grep -E "^  [-0-9T:.Z]+ \.\. [-0-9T:.Z]+  leak_suspect leak.service: growing" ||
+	fail "text dump: no leak finding"
 grep -q "RESPAWN STORM storm.service /bin/sh" <<< "$text" || fail "text timeline: no storm line"
 # Filters: a unit (flat.service only got the test's SIGTERM), and a range that ends before anything happened.
 assert_eq "--unit flat.service: its kill only" '["kill"]' \

@@ -23,9 +23,9 @@
 #include "churn_growth.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MIB	      1024.0 /* in KiB */
-#define SEED	      0x636875726e677277ULL
-#define MAX_STARTS    20000
+#define MIB 1024.0 /* in KiB */
+#define SEED 0x636875726e677277ULL
+#define MAX_STARTS 20000
 
 /* splitmix64: small, fixed-seed, the same on every machine. */
 static uint64_t rng_state;
@@ -47,12 +47,12 @@ static double rng_range(double lo, double hi)
 
 /* A storm unit's starts: from start_s every period_s (+- jitter), from change_s every period2_s. */
 struct rhythm {
-	double start_s; /* 0: no such storm */
+	double start_s;  /* 0: no such storm */
 	double period_s;
-	double jitter;	 /* share of the period, uniform */
+	double jitter;   /* share of the period, uniform */
 	double change_s; /* 0: no change */
 	double period2_s;
-	double stop_s; /* the storm stops starting; 0: never */
+	double stop_s;   /* the storm stops starting; 0: never */
 };
 
 struct starts {
@@ -89,18 +89,18 @@ struct candidate {
 	double base_kib;
 	double per_start_a; /* KiB per start of storm a */
 	double per_start_b;
-	double stop_s;	    /* the per-start cost stops from then on; 0: never */
+	double stop_s;      /* the per-start cost stops from then on; 0: never */
 	double rate_kib_s;  /* a leak of its own ... */
 	double leak_from_s; /* ... from then on */
 	double step_kib;    /* a one-off allocation at step_at_s */
 	double step_at_s;
-	double noise_kib; /* uniform +- */
+	double noise_kib;   /* uniform +- */
 };
 
 enum expect {
-	LINKS,		 /* linked within link_by_s, kib_per_start within 5% at the end */
-	NEVER,		 /* never linked; ends as not linked */
-	NEVER_AMBIG,	 /* never linked; ends as ambiguous */
+	LINKS,         /* linked within link_by_s, kib_per_start within 5% at the end */
+	NEVER,         /* never linked; ends as not linked */
+	NEVER_AMBIG,   /* never linked; ends as ambiguous */
 	LINKS_THEN_ENDS, /* linked, then ended within 30 starts of cand.stop_s */
 };
 
@@ -112,207 +112,212 @@ struct timeline_case {
 	double storm_known_s;  /* the storm start given to init */
 	double end_s;
 	enum expect expect;
-	const char *reason;    /* at the end; NULL: not checked */
-	double want_per_start; /* LINKS: within tolerance (default 5%) */
+	const char *reason;     /* at the end; NULL: not checked */
+	double want_per_start;  /* LINKS: within tolerance (default 5%) */
 	double tolerance;
-	double link_by_s;     /* LINKS: linked by then (and never before 20 starts) */
-	double min_per_start; /* 0: the default */
+	double link_by_s;       /* LINKS: linked by then (and never before 20 starts) */
+	double min_per_start;   /* 0: the default */
 };
 
 static const struct timeline_case cases[] = {
-    {
-	/* PID 1 keeping 64 KiB per child it respawns; the child loops every 5 s. */
-	.name = "supervisor leaking 64 KiB per start",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 64,
-	.link_by_s = 300 + 40 * 5,
-    },
-    {
-	/* journald keeping ~2 KiB of entries per failed start, with its own churn. */
-	.name = "logger keeping each message, 2 KiB per start",
-	.a = {.start_s = 300, .period_s = 2, .jitter = 0.2},
-	.cand = {.base_kib = 30 * MIB, .per_start_a = 2, .noise_kib = 8},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 2,
-	.link_by_s = 300 + 40 * 2,
-    },
-    {
-	/* The same logger under heavier noise of its own: linked later, not wrongly. */
-	.name = "logger, 2 KiB per start, noise 64 KiB",
-	.a = {.start_s = 300, .period_s = 2, .jitter = 0.2},
-	.cand = {.base_kib = 30 * MIB, .per_start_a = 2, .noise_kib = 64},
-	.storm_known_s = 300,
-	.end_s = 1200,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 2,
-	.tolerance = 0.15,
-	.link_by_s = 300 + 400 * 2,
-    },
-    {
-	/* agetty's own rhythm: one start every 10 s, the storm flagged after 5 of them. */
-	.name = "supervisor, agetty rhythm, flagged late",
-	.a = {.start_s = 600, .period_s = 10, .jitter = 0.02},
-	.cand = {.base_kib = 12 * MIB, .per_start_a = 150, .noise_kib = 64},
-	.storm_known_s = 650,
-	.end_s = 1500,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 150,
-	.link_by_s = 600 + 40 * 10,
-    },
-    {
-	/* Pays per start and leaks a little on its own: the starts carry most of it. */
-	.name = "per-start cost beside a small leak of its own",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .rate_kib_s = 2, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 64,
-	.link_by_s = 300 + 40 * 5,
-    },
-    {
-	/* A dying-cgroup count: exactly one per start, no noise (min_per_start 0.5). */
-	.name = "dying cgroups, one per start",
-	.a = {.start_s = 300, .period_s = 3, .jitter = 0.2},
-	.cand = {.base_kib = 57, .per_start_a = 1},
-	.storm_known_s = 300,
-	.end_s = 700,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 1,
-	.link_by_s = 300 + 40 * 3,
-	.min_per_start = 0.5,
-    },
-    {
-	.name = "steady neighbour",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 200 * MIB, .noise_kib = 256},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = NEVER,
-	.reason = "not-growing",
-    },
-    {
-	/* 8 KiB/s since long before the storm: as fast as 40 KiB per start would be. */
-	.name = "constant-rate leaker since before the storm",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 80 * MIB, .rate_kib_s = 8, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = NEVER,
-	.reason = "time-driven",
-    },
-    {
-	.name = "constant-rate leaker, slow, noisy",
-	.a = {.start_s = 300, .period_s = 3, .jitter = 0.3},
-	.cand = {.base_kib = 80 * MIB, .rate_kib_s = 1, .noise_kib = 64},
-	.storm_known_s = 300,
-	.end_s = 1200,
-	.expect = NEVER,
-	.reason = "time-driven",
-    },
-    {
-	/* Began leaking 4 minutes before the storm, in the middle of the pre-window. */
-	.name = "leaker that began shortly before the storm",
-	.a = {.start_s = 600, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 80 * MIB, .rate_kib_s = 8, .leak_from_s = 360, .noise_kib = 32},
-	.storm_known_s = 600,
-	.end_s = 1200,
-	.expect = NEVER,
-	.reason = "time-driven",
-    },
-    {
-	.name = "step in the middle of the storm",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 60 * MIB, .step_kib = 20 * MIB, .step_at_s = 600, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = NEVER,
-	.reason = "step",
-    },
-    {
-	.name = "step as the storm begins",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 60 * MIB, .step_kib = 20 * MIB, .step_at_s = 310, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 900,
-	.expect = NEVER,
-	.reason = "step",
-    },
-    {
-	.name = "growth that stops",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .stop_s = 700, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 1100,
-	.expect = LINKS_THEN_ENDS,
-	.reason = "stopped",
-    },
-    {
-	.name = "few starts: not yet",
-	.a = {.start_s = 300, .period_s = 20, .jitter = 0.1},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 512, .noise_kib = 32},
-	.storm_known_s = 300,
-	.end_s = 600,
-	.expect = NEVER,
-	.reason = "few-starts",
-    },
-    {
-	/* rcatrace started mid-storm: no pre-window; a leak in time looks like a cost per start. */
-	.name = "mid-storm start, time-linear leak",
-	.a = {.start_s = 100, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 80 * MIB, .rate_kib_s = 12.8, .noise_kib = 32},
-	.observe_from_s = 1000,
-	.storm_known_s = 1060,
-	.end_s = 1800,
-	.expect = NEVER_AMBIG,
-	.reason = "collinear",
-    },
-    {
-	/* The same with a real cost per start: not decidable either, so not linked. */
-	.name = "mid-storm start, per-start leak",
-	.a = {.start_s = 100, .period_s = 5, .jitter = 0.1},
-	.cand = {.base_kib = 80 * MIB, .per_start_a = 64, .noise_kib = 32},
-	.observe_from_s = 1000,
-	.storm_known_s = 1060,
-	.end_s = 1800,
-	.expect = NEVER_AMBIG,
-	.reason = "collinear",
-    },
-    {
-	/* Mid-storm, but the storm changes pace (systemd's restart backoff): that separates. */
-	.name = "mid-storm start, pace change tells per start",
-	.a = {.start_s = 100, .period_s = 2, .jitter = 0.1, .change_s = 1400, .period2_s = 10},
-	.cand = {.base_kib = 80 * MIB, .per_start_a = 64, .noise_kib = 32},
-	.observe_from_s = 1000,
-	.storm_known_s = 1000,
-	.end_s = 1800,
-	.expect = LINKS,
-	.reason = "grows-per-start",
-	.want_per_start = 64,
-	.link_by_s = 1400 + 40 * 10,
-    },
-    {
-	.name = "mid-storm start, pace change tells it grows in time",
-	.a = {.start_s = 100, .period_s = 2, .jitter = 0.1, .change_s = 1400, .period2_s = 10},
-	.cand = {.base_kib = 80 * MIB, .rate_kib_s = 16, .noise_kib = 32},
-	.observe_from_s = 1000,
-	.storm_known_s = 1000,
-	.end_s = 1800,
-	.expect = NEVER,
-	.reason = "time-driven",
-    },
+	{
+		/* PID 1 keeping 64 KiB per child it respawns; the child loops every 5 s. */
+		.name = "supervisor leaking 64 KiB per start",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 64,
+		.link_by_s = 300 + 40 * 5,
+	},
+	{
+		/* journald keeping ~2 KiB of entries per failed start, with its own churn. */
+		.name = "logger keeping each message, 2 KiB per start",
+		.a = { .start_s = 300, .period_s = 2, .jitter = 0.2 },
+		.cand = { .base_kib = 30 * MIB, .per_start_a = 2, .noise_kib = 8 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 2,
+		.link_by_s = 300 + 40 * 2,
+	},
+	{
+		/* The same logger under heavier noise of its own: linked later, not wrongly. */
+		.name = "logger, 2 KiB per start, noise 64 KiB",
+		.a = { .start_s = 300, .period_s = 2, .jitter = 0.2 },
+		.cand = { .base_kib = 30 * MIB, .per_start_a = 2, .noise_kib = 64 },
+		.storm_known_s = 300,
+		.end_s = 1200,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 2,
+		.tolerance = 0.15,
+		.link_by_s = 300 + 400 * 2,
+	},
+	{
+		/* agetty's own rhythm: one start every 10 s, the storm flagged after 5 of them. */
+		.name = "supervisor, agetty rhythm, flagged late",
+		.a = { .start_s = 600, .period_s = 10, .jitter = 0.02 },
+		.cand = { .base_kib = 12 * MIB, .per_start_a = 150, .noise_kib = 64 },
+		.storm_known_s = 650,
+		.end_s = 1500,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 150,
+		.link_by_s = 600 + 40 * 10,
+	},
+	{
+		/* Pays per start and leaks a little on its own: the starts carry most of it. */
+		.name = "per-start cost beside a small leak of its own",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .rate_kib_s = 2, .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 64,
+		.link_by_s = 300 + 40 * 5,
+	},
+	{
+		/* A dying-cgroup count: exactly one per start, no noise (min_per_start 0.5). */
+		.name = "dying cgroups, one per start",
+		.a = { .start_s = 300, .period_s = 3, .jitter = 0.2 },
+		.cand = { .base_kib = 57, .per_start_a = 1 },
+		.storm_known_s = 300,
+		.end_s = 700,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 1,
+		.link_by_s = 300 + 40 * 3,
+		.min_per_start = 0.5,
+	},
+	{
+		.name = "steady neighbour",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 200 * MIB, .noise_kib = 256 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = NEVER,
+		.reason = "not-growing",
+	},
+	{
+		/* 8 KiB/s since long before the storm: as fast as 40 KiB per start would be. */
+		.name = "constant-rate leaker since before the storm",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 80 * MIB, .rate_kib_s = 8, .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = NEVER,
+		.reason = "time-driven",
+	},
+	{
+		.name = "constant-rate leaker, slow, noisy",
+		.a = { .start_s = 300, .period_s = 3, .jitter = 0.3 },
+		.cand = { .base_kib = 80 * MIB, .rate_kib_s = 1, .noise_kib = 64 },
+		.storm_known_s = 300,
+		.end_s = 1200,
+		.expect = NEVER,
+		.reason = "time-driven",
+	},
+	{
+		/* Began leaking 4 minutes before the storm, in the middle of the pre-window. */
+		.name = "leaker that began shortly before the storm",
+		.a = { .start_s = 600, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 80 * MIB, .rate_kib_s = 8, .leak_from_s = 360,
+			  .noise_kib = 32 },
+		.storm_known_s = 600,
+		.end_s = 1200,
+		.expect = NEVER,
+		.reason = "time-driven",
+	},
+	{
+		.name = "step in the middle of the storm",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 60 * MIB, .step_kib = 20 * MIB, .step_at_s = 600,
+			  .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = NEVER,
+		.reason = "step",
+	},
+	{
+		.name = "step as the storm begins",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 60 * MIB, .step_kib = 20 * MIB, .step_at_s = 310,
+			  .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 900,
+		.expect = NEVER,
+		.reason = "step",
+	},
+	{
+		.name = "growth that stops",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .stop_s = 700, .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 1100,
+		.expect = LINKS_THEN_ENDS,
+		.reason = "stopped",
+	},
+	{
+		.name = "few starts: not yet",
+		.a = { .start_s = 300, .period_s = 20, .jitter = 0.1 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 512, .noise_kib = 32 },
+		.storm_known_s = 300,
+		.end_s = 600,
+		.expect = NEVER,
+		.reason = "few-starts",
+	},
+	{
+		/* Started mid-storm: no pre-window; a leak in time looks like a cost per start. */
+		.name = "mid-storm start, time-linear leak",
+		.a = { .start_s = 100, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 80 * MIB, .rate_kib_s = 12.8, .noise_kib = 32 },
+		.observe_from_s = 1000,
+		.storm_known_s = 1060,
+		.end_s = 1800,
+		.expect = NEVER_AMBIG,
+		.reason = "collinear",
+	},
+	{
+		/* The same with a real cost per start: not decidable either, so not linked. */
+		.name = "mid-storm start, per-start leak",
+		.a = { .start_s = 100, .period_s = 5, .jitter = 0.1 },
+		.cand = { .base_kib = 80 * MIB, .per_start_a = 64, .noise_kib = 32 },
+		.observe_from_s = 1000,
+		.storm_known_s = 1060,
+		.end_s = 1800,
+		.expect = NEVER_AMBIG,
+		.reason = "collinear",
+	},
+	{
+		/* Mid-storm, but the storm changes pace (a restart backoff): that separates. */
+		.name = "mid-storm start, pace change tells per start",
+		.a = { .start_s = 100, .period_s = 2, .jitter = 0.1, .change_s = 1400,
+		       .period2_s = 10 },
+		.cand = { .base_kib = 80 * MIB, .per_start_a = 64, .noise_kib = 32 },
+		.observe_from_s = 1000,
+		.storm_known_s = 1000,
+		.end_s = 1800,
+		.expect = LINKS,
+		.reason = "grows-per-start",
+		.want_per_start = 64,
+		.link_by_s = 1400 + 40 * 10,
+	},
+	{
+		.name = "mid-storm start, pace change tells it grows in time",
+		.a = { .start_s = 100, .period_s = 2, .jitter = 0.1, .change_s = 1400,
+		       .period2_s = 10 },
+		.cand = { .base_kib = 80 * MIB, .rate_kib_s = 16, .noise_kib = 32 },
+		.observe_from_s = 1000,
+		.storm_known_s = 1000,
+		.end_s = 1800,
+		.expect = NEVER,
+		.reason = "time-driven",
+	},
 };
 
 static double value_at(const struct candidate *c, const struct starts *a, const struct starts *b,
@@ -340,7 +345,7 @@ static void test_timeline(void **state)
 	struct churn_growth *g = &tracker_a;
 	struct churn_growth_config cfg;
 	struct churn_growth_result r;
-	int linked_at = -1, ended_at = -1;
+	int linked_at = -1, ended_at = -1, confirming = 0;
 	uint64_t starts_at_link = 0;
 	double want_growth;
 
@@ -353,13 +358,14 @@ static void test_timeline(void **state)
 	for (double t = tc->observe_from_s; t <= tc->end_s; t += 1) {
 		double v = value_at(&tc->cand, &storm_a, NULL, t);
 		enum churn_growth_transition tr = churn_growth_observe(
-		    g, &cfg, (int64_t)(t * 1000), 1000 + count_at(&storm_a, t), v);
+			g, &cfg, (int64_t)(t * 1000), 1000 + count_at(&storm_a, t), v);
 
+		if (!g->linked)
+			confirming += g->last.reason == CHURN_GROWTH_CONFIRMING;
 		churn_growth_result(g, &r);
 		if (tr == CHURN_GROWTH_LINK_STARTED) {
 			if (tc->expect == NEVER || tc->expect == NEVER_AMBIG)
-				fail_msg("%s: linked at t=%.0f (b %.2f, r2 %.3f, share %.2f, indep "
-					 "%.4f)",
+				fail_msg("%s: linked at t=%.0f (b %.2f, r2 %.3f, share %.2f, indep %.4f)",
 					 tc->name, t, r.kib_per_start, r.r2, r.start_share,
 					 r.independence);
 			if (linked_at < 0) {
@@ -392,10 +398,11 @@ static void test_timeline(void **state)
 		assert_true(r.r2 >= 0.9);
 		/* Never before min_starts (20) and confirm_starts (10) more. */
 		assert_true(starts_at_link >= 30);
+		assert_true(confirming > 0);
+		assert_true(r.growing);
 		assert_true(linked_at > 0 && linked_at <= tc->link_by_s);
 		assert_true(r.was_linked);
-		/* The rise since the storm began: the cost of its starts and what grew on its own.
-		 */
+		/* The rise since the storm began: its starts' cost and what grew on its own. */
 		want_growth = tc->want_per_start * (double)r.starts +
 			      tc->cand.rate_kib_s * (tc->end_s - tc->storm_known_s);
 		assert_true(fabs(r.growth_kib - want_growth) <=
@@ -425,7 +432,7 @@ static void test_timeline(void **state)
 /* A neighbour whose memory wanders (a cache filling and emptying): never linked, any seed. */
 static void test_wandering_neighbour(void **state)
 {
-	struct rhythm a = {.start_s = 300, .period_s = 5, .jitter = 0.1};
+	struct rhythm a = { .start_s = 300, .period_s = 5, .jitter = 0.1 };
 	struct churn_growth_config cfg;
 	struct churn_growth_result r;
 	int ambiguous = 0;
@@ -441,13 +448,12 @@ static void test_wandering_neighbour(void **state)
 		for (double t = 0; t <= 1200; t += 1) {
 			v = fmax(MIB, v + rng_range(-64, 64));
 			if (churn_growth_observe(&tracker_a, &cfg, (int64_t)(t * 1000),
-						 count_at(&storm_a, t),
-						 v) == CHURN_GROWTH_LINK_STARTED) {
+						 count_at(&storm_a, t), v) ==
+			    CHURN_GROWTH_LINK_STARTED) {
 				churn_growth_result(&tracker_a, &r);
-				fail_msg(
-				    "seed %llu: linked at t=%.0f (b %.2f, r2 %.3f, share %.2f)",
-				    (unsigned long long)seed, t, r.kib_per_start, r.r2,
-				    r.start_share);
+				fail_msg("seed %llu: linked at t=%.0f (b %.2f, r2 %.3f, share %.2f)",
+					 (unsigned long long)seed, t, r.kib_per_start, r.r2,
+					 r.start_share);
 			}
 		}
 		churn_growth_result(&tracker_a, &r);
@@ -459,7 +465,7 @@ static void test_wandering_neighbour(void **state)
 /* A sawtooth (a garbage collector): grows between collections, never linked. */
 static void test_sawtooth_neighbour(void **state)
 {
-	struct rhythm a = {.start_s = 300, .period_s = 5, .jitter = 0.1};
+	struct rhythm a = { .start_s = 300, .period_s = 5, .jitter = 0.1 };
 	struct churn_growth_result r;
 
 	(void)state;
@@ -488,49 +494,50 @@ struct pick_case {
 };
 
 static const struct pick_case pick_cases[] = {
-    {
-	/* Both loop from the same moment at steady paces: their starts are one line. */
-	.name = "two storms, collinear starts: ambiguous",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.05},
-	.b = {.start_s = 300, .period_s = 3, .jitter = 0.05},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32},
-	.end_s = 900,
-	.want = CHURN_GROWTH_PICK_AMBIGUOUS,
-    },
-    {
-	/* b begins later and at another pace: the candidate follows a. */
-	.name = "two storms, different rhythms: a",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.b = {.start_s = 500, .period_s = 3, .jitter = 0.3},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32},
-	.end_s = 1000,
-	.want = CHURN_GROWTH_PICK_A,
-    },
-    {
-	.name = "two storms, different rhythms: b",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.b = {.start_s = 500, .period_s = 3, .jitter = 0.3},
-	.cand = {.base_kib = 50 * MIB, .per_start_b = 32, .noise_kib = 32},
-	.end_s = 1000,
-	.want = CHURN_GROWTH_PICK_B,
-    },
-    {
-	/* PID 1 pays for every unit it restarts. */
-	.name = "two storms, grows with both",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.b = {.start_s = 500, .period_s = 3, .jitter = 0.3},
-	.cand = {.base_kib = 50 * MIB, .per_start_a = 64, .per_start_b = 32, .noise_kib = 32},
-	.end_s = 1000,
-	.want = CHURN_GROWTH_PICK_BOTH,
-    },
-    {
-	.name = "two storms, grows with neither",
-	.a = {.start_s = 300, .period_s = 5, .jitter = 0.1},
-	.b = {.start_s = 500, .period_s = 3, .jitter = 0.3},
-	.cand = {.base_kib = 50 * MIB, .noise_kib = 32},
-	.end_s = 1000,
-	.want = CHURN_GROWTH_PICK_NONE,
-    },
+	{
+		/* Both loop from the same moment at steady paces: their starts are one line. */
+		.name = "two storms, collinear starts: ambiguous",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.05 },
+		.b = { .start_s = 300, .period_s = 3, .jitter = 0.05 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32 },
+		.end_s = 900,
+		.want = CHURN_GROWTH_PICK_AMBIGUOUS,
+	},
+	{
+		/* b begins later and at another pace: the candidate follows a. */
+		.name = "two storms, different rhythms: a",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.b = { .start_s = 500, .period_s = 3, .jitter = 0.3 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32 },
+		.end_s = 1000,
+		.want = CHURN_GROWTH_PICK_A,
+	},
+	{
+		.name = "two storms, different rhythms: b",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.b = { .start_s = 500, .period_s = 3, .jitter = 0.3 },
+		.cand = { .base_kib = 50 * MIB, .per_start_b = 32, .noise_kib = 32 },
+		.end_s = 1000,
+		.want = CHURN_GROWTH_PICK_B,
+	},
+	{
+		/* PID 1 pays for every unit it restarts. */
+		.name = "two storms, grows with both",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.b = { .start_s = 500, .period_s = 3, .jitter = 0.3 },
+		.cand = { .base_kib = 50 * MIB, .per_start_a = 64, .per_start_b = 32,
+			  .noise_kib = 32 },
+		.end_s = 1000,
+		.want = CHURN_GROWTH_PICK_BOTH,
+	},
+	{
+		.name = "two storms, grows with neither",
+		.a = { .start_s = 300, .period_s = 5, .jitter = 0.1 },
+		.b = { .start_s = 500, .period_s = 3, .jitter = 0.3 },
+		.cand = { .base_kib = 50 * MIB, .noise_kib = 32 },
+		.end_s = 1000,
+		.want = CHURN_GROWTH_PICK_NONE,
+	},
 };
 
 static void test_pick(void **state)
@@ -547,10 +554,8 @@ static void test_pick(void **state)
 	for (double t = 0; t <= pc->end_s; t += 1) {
 		double v = value_at(&pc->cand, &storm_a, &storm_b, t);
 
-		churn_growth_observe(&tracker_a, NULL, (int64_t)(t * 1000), count_at(&storm_a, t),
-				     v);
-		churn_growth_observe(&tracker_b, NULL, (int64_t)(t * 1000), count_at(&storm_b, t),
-				     v);
+		churn_growth_observe(&tracker_a, NULL, (int64_t)(t * 1000), count_at(&storm_a, t), v);
+		churn_growth_observe(&tracker_b, NULL, (int64_t)(t * 1000), count_at(&storm_b, t), v);
 	}
 	churn_growth_result(&tracker_a, &ra);
 	churn_growth_result(&tracker_b, &rb);
@@ -572,10 +577,9 @@ static void test_pick(void **state)
 	/* The same question asked the other way round gets the mirrored answer. */
 	{
 		struct churn_growth_pick_result q;
-		enum churn_growth_pick mirror = p.pick == CHURN_GROWTH_PICK_A ? CHURN_GROWTH_PICK_B
-						: p.pick == CHURN_GROWTH_PICK_B
-						    ? CHURN_GROWTH_PICK_A
-						    : p.pick;
+		enum churn_growth_pick mirror = p.pick == CHURN_GROWTH_PICK_A ? CHURN_GROWTH_PICK_B :
+						p.pick == CHURN_GROWTH_PICK_B ? CHURN_GROWTH_PICK_A :
+										p.pick;
 
 		churn_growth_pick(&tracker_b, &tracker_a, NULL, &q);
 		assert_int_equal(q.pick, mirror);
@@ -586,8 +590,8 @@ static void test_pick(void **state)
 
 static void feed_linked(struct churn_growth *g, double until_s)
 {
-	struct rhythm a = {.start_s = 300, .period_s = 5, .jitter = 0.1};
-	struct candidate c = {.base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32};
+	struct rhythm a = { .start_s = 300, .period_s = 5, .jitter = 0.1 };
+	struct candidate c = { .base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32 };
 
 	rng_state = SEED;
 	make_starts(&a, until_s, &storm_a);
@@ -645,8 +649,8 @@ static void test_hostile_input(void **state)
 	 * to 0): the series goes on as if neither happened, and the link holds.
 	 */
 	{
-		struct rhythm a = {.start_s = 300, .period_s = 5, .jitter = 0.1};
-		struct candidate c = {.base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32};
+		struct rhythm a = { .start_s = 300, .period_s = 5, .jitter = 0.1 };
+		struct candidate c = { .base_kib = 50 * MIB, .per_start_a = 64, .noise_kib = 32 };
 		uint64_t before_reset = count_at(&storm_a, 600);
 
 		make_starts(&a, 900, &storm_a);
@@ -706,6 +710,22 @@ static void test_long_storm(void **state)
 	assert_true(sizeof(struct churn_growth) <= 4400);
 }
 
+/* An hour of history replayed before the storm: the last ten minutes kept, evenly. */
+static void test_pre_window_bounded(void **state)
+{
+	(void)state;
+	churn_growth_init(&tracker_a, 3600000);
+	for (int64_t t = 0; t < 3600; t++)
+		churn_growth_observe(&tracker_a, NULL, t * 1000, 7, 100 * MIB);
+	assert_true(tracker_a.n_pre <= CHURN_GROWTH_PRE_SAMPLES);
+	assert_true(tracker_a.n_pre >= CHURN_GROWTH_PRE_SAMPLES / 2);
+	assert_true(tracker_a.pre[0].t_ms >= 3000000);
+	assert_true(tracker_a.pre[tracker_a.n_pre - 1].t_ms - tracker_a.pre[0].t_ms >= 500000);
+	assert_int_equal(tracker_a.n_storm, 0);
+	for (uint32_t i = 1; i < tracker_a.n_pre; i++)
+		assert_true(tracker_a.pre[i].t_ms > tracker_a.pre[i - 1].t_ms);
+}
+
 static void test_names(void **state)
 {
 	struct churn_growth_config c;
@@ -732,24 +752,28 @@ static void test_names(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test(test_wandering_neighbour), cmocka_unit_test(test_sawtooth_neighbour),
-	    cmocka_unit_test(test_storm_ended),		cmocka_unit_test(test_hostile_input),
-	    cmocka_unit_test(test_long_storm),		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_wandering_neighbour),
+		cmocka_unit_test(test_sawtooth_neighbour),
+		cmocka_unit_test(test_storm_ended),
+		cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_long_storm),
+		cmocka_unit_test(test_pre_window_bounded),
+		cmocka_unit_test(test_names),
 	};
 	struct CMUnitTest timelines[ARRAY_SIZE(cases)], picks[ARRAY_SIZE(pick_cases)];
 	int failed;
 
 	/* One test per case, named after it; cmocka_run_group_tests() needs a fixed array. */
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		timelines[i] = (struct CMUnitTest){.name = cases[i].name,
-						   .test_func = test_timeline,
-						   .initial_state = (void *)&cases[i]};
+		timelines[i] = (struct CMUnitTest){ .name = cases[i].name,
+						    .test_func = test_timeline,
+						    .initial_state = (void *)&cases[i] };
 	for (size_t i = 0; i < ARRAY_SIZE(pick_cases); i++)
-		picks[i] = (struct CMUnitTest){.name = pick_cases[i].name,
-					       .test_func = test_pick,
-					       .initial_state = (void *)&pick_cases[i]};
-	failed = _cmocka_run_group_tests("churn_growth_timelines", timelines, ARRAY_SIZE(timelines),
-					 NULL, NULL);
+		picks[i] = (struct CMUnitTest){ .name = pick_cases[i].name,
+						.test_func = test_pick,
+						.initial_state = (void *)&pick_cases[i] };
+	failed = _cmocka_run_group_tests("churn_growth_timelines", timelines,
+					 ARRAY_SIZE(timelines), NULL, NULL);
 	failed += _cmocka_run_group_tests("churn_growth_two_storms", picks, ARRAY_SIZE(picks), NULL,
 					  NULL);
 	failed += cmocka_run_group_tests(fixed, NULL, NULL);

@@ -149,8 +149,7 @@ static const char V1_MEMORY_STAT[] = "cache 78729216\n"
 				     "total_active_file 45252608\n"
 				     "total_unevictable 0\n";
 
-/* v2 memory.stat: Linux 6.x keys in their order, values made up; anon_thp and file_* must not
- * match. */
+/* v2 memory.stat: Linux 6.x keys in order, values made up; anon_thp, file_* must not match. */
 static const char V2_MEMORY_STAT[] = "anon 1052672\n"
 				     "file 4325376\n"
 				     "kernel 1200128\n"
@@ -205,44 +204,32 @@ struct meminfo_case {
 	struct kernel_meminfo want;
 };
 
-#define ALL_UNKNOWN                                                                                \
-	{                                                                                          \
-		-1, -1, -1, -1, -1, -1, -1                                                         \
-	}
+#define ALL_UNKNOWN { -1, -1, -1, -1, -1, -1, -1 }
 
 static const struct meminfo_case meminfo_cases[] = {
-    {"old kernel: no Percpu, no MemAvailable",
-     "MemTotal:        2048000 kB\nMemFree:  1000 kB\nSlab:  5000 kB\nSUnreclaim: 1200 kB\n"
-     "KernelStack: 900 kB\nPageTables: 3000 kB\n",
-     0,
-     {2048000, -1, 5000, 1200, 900, 3000, -1}},
-    {"last line whole without newline", "Percpu:   1344 kB", 0, {-1, -1, -1, -1, -1, -1, 1344}},
-    {"last line cut in the number",
-     "MemTotal: 100 kB\nPercpu:   13",
-     0,
-     {100, -1, -1, -1, -1, -1, -1}},
-    {"last line cut in the unit",
-     "MemTotal: 100 kB\nSlab: 139632 k",
-     0,
-     {100, -1, -1, -1, -1, -1, -1}},
-    {"number past int64",
-     "Slab: 99999999999999999999999 kB\nMemTotal: 7 kB\n",
-     0,
-     {7, -1, -1, -1, -1, -1, -1}},
-    {"int64 max is kept", "Slab: 9223372036854775807 kB\n", 0, {-1, -1, INT64_MAX, -1, -1, -1, -1}},
-    {"negative, hex, empty, spaces after",
-     "Slab: -5 kB\nPercpu: 0x10 kB\nMemTotal: kB\n"
-     "PageTables: 12 kB  \n",
-     -EBADMSG, ALL_UNKNOWN},
-    {"a prefix is not the key", "SlabX: 5 kB\nSlab_: 6 kB\nSUnreclaimable: 7 kB\n", -EBADMSG,
-     ALL_UNKNOWN},
-    {"first line of a key wins, even broken",
-     "Slab: x kB\nSlab: 10 kB\nMemTotal: 1 kB\n",
-     0,
-     {1, -1, -1, -1, -1, -1, -1}},
-    {"no unit", "MemTotal: 100\n", -EBADMSG, ALL_UNKNOWN},
-    {"empty", "", -EBADMSG, ALL_UNKNOWN},
-    {"garbage", "\x01\x02:\xff kB\n::::\n\n\n", -EBADMSG, ALL_UNKNOWN},
+	{ "old kernel: no Percpu, no MemAvailable",
+	  "MemTotal:        2048000 kB\nMemFree:  1000 kB\nSlab:  5000 kB\nSUnreclaim: 1200 kB\n"
+	  "KernelStack: 900 kB\nPageTables: 3000 kB\n",
+	  0, { 2048000, -1, 5000, 1200, 900, 3000, -1 } },
+	{ "last line whole without newline", "Percpu:   1344 kB", 0,
+	  { -1, -1, -1, -1, -1, -1, 1344 } },
+	{ "last line cut in the number", "MemTotal: 100 kB\nPercpu:   13", 0,
+	  { 100, -1, -1, -1, -1, -1, -1 } },
+	{ "last line cut in the unit", "MemTotal: 100 kB\nSlab: 139632 k", 0,
+	  { 100, -1, -1, -1, -1, -1, -1 } },
+	{ "number past int64", "Slab: 99999999999999999999999 kB\nMemTotal: 7 kB\n", 0,
+	  { 7, -1, -1, -1, -1, -1, -1 } },
+	{ "int64 max is kept", "Slab: 9223372036854775807 kB\n", 0,
+	  { -1, -1, INT64_MAX, -1, -1, -1, -1 } },
+	{ "negative, hex, empty, spaces after", "Slab: -5 kB\nPercpu: 0x10 kB\nMemTotal: kB\n"
+	  "PageTables: 12 kB  \n", -EBADMSG, ALL_UNKNOWN },
+	{ "a prefix is not the key", "SlabX: 5 kB\nSlab_: 6 kB\nSUnreclaimable: 7 kB\n", -EBADMSG,
+	  ALL_UNKNOWN },
+	{ "first line of a key wins, even broken", "Slab: x kB\nSlab: 10 kB\nMemTotal: 1 kB\n", 0,
+	  { 1, -1, -1, -1, -1, -1, -1 } },
+	{ "no unit", "MemTotal: 100\n", -EBADMSG, ALL_UNKNOWN },
+	{ "empty", "", -EBADMSG, ALL_UNKNOWN },
+	{ "garbage", "\x01\x02:\xff kB\n::::\n\n\n", -EBADMSG, ALL_UNKNOWN },
 };
 
 static void test_meminfo_cases(void **state)
@@ -298,8 +285,9 @@ static void test_cgroup_stat(void **state)
 	assert_int_equal(s.nr_dying_memory, 4029);
 
 	/* Before 6.11; and the last line cut (no newline: the number may be cut). */
-	assert_int_equal(
-	    kernel_memory_parse_cgroup_stat("nr_descendants 3\nnr_dying_descendants 12", &s), 0);
+	assert_int_equal(kernel_memory_parse_cgroup_stat("nr_descendants 3\nnr_dying_descendants 12",
+							 &s),
+			 0);
 	assert_int_equal(s.nr_descendants, 3);
 	assert_int_equal(s.nr_dying_descendants, -1);
 
@@ -318,7 +306,7 @@ static void test_cgroup_stat(void **state)
 
 static void test_proc_cgroups(void **state)
 {
-	struct kernel_proc_cgroups_entry e, keep = {7, 7, 7};
+	struct kernel_proc_cgroups_entry e, keep = { 7, 7, 7 };
 
 	(void)state;
 	assert_int_equal(kernel_memory_parse_proc_cgroups(PROC_CGROUPS_6_18, "memory", &e), 0);
@@ -338,8 +326,9 @@ static void test_proc_cgroups(void **state)
 	assert_int_equal(kernel_memory_parse_proc_cgroups("memory\t4\t59\t1\tx\n", "memory", &e),
 			 -EBADMSG);
 	assert_int_equal(
-	    kernel_memory_parse_proc_cgroups("memory\t4\t99999999999999999999\t1\n", "memory", &e),
-	    -EBADMSG);
+		kernel_memory_parse_proc_cgroups("memory\t4\t99999999999999999999\t1\n", "memory",
+						 &e),
+		-EBADMSG);
 	assert_int_equal(kernel_memory_parse_proc_cgroups("memory 4 59 1\n", "memory", &e),
 			 -ENOENT);
 	assert_int_equal(e.num_cgroups, 7);
@@ -376,14 +365,16 @@ static void test_memcg_v2(void **state)
 	assert_int_equal(m.kernel_partial, 1);
 
 	/* No kernel part at all; a huge one is unknown, not added. */
-	assert_int_equal(
-	    kernel_memory_parse_memcg_v2("anon 10\nslab 99999999999999999999\n", "4096\n", &m), 0);
+	assert_int_equal(kernel_memory_parse_memcg_v2("anon 10\nslab 99999999999999999999\n",
+						      "4096\n", &m),
+			 0);
 	assert_int_equal(m.kernel_bytes, -1);
 	assert_int_equal(m.kernel_partial, 0);
 	assert_int_equal(m.slab_bytes, -1);
 	/* Two parts that overflow together: the second is left out, and it says so. */
-	assert_int_equal(
-	    kernel_memory_parse_memcg_v2("slab 9223372036854775807\nsock 1\n", NULL, &m), 0);
+	assert_int_equal(kernel_memory_parse_memcg_v2("slab 9223372036854775807\nsock 1\n", NULL,
+						      &m),
+			 0);
 	assert_int_equal(m.kernel_bytes, INT64_MAX);
 	assert_int_equal(m.kernel_partial, 1);
 
@@ -399,8 +390,8 @@ static void test_memcg_v1(void **state)
 	struct kernel_memcg m;
 
 	(void)state;
-	assert_int_equal(
-	    kernel_memory_parse_memcg_v1(V1_MEMORY_STAT, "176836608\n", "1748992\n", &m), 0);
+	assert_int_equal(kernel_memory_parse_memcg_v1(V1_MEMORY_STAT, "176836608\n", "1748992\n", &m),
+			 0);
 	assert_int_equal(m.v2, 0);
 	assert_int_equal(m.charged_bytes, 176836608);
 	assert_int_equal(m.anon_bytes, 96350208);
@@ -410,21 +401,21 @@ static void test_memcg_v1(void **state)
 	assert_int_equal(m.kernel_partial, 0);
 
 	/* total_* win over the local keys; without them the local ones are used. */
-	assert_int_equal(kernel_memory_parse_memcg_v1(
-			     "cache 1\nrss 2\ntotal_cache 10\ntotal_rss 20\n", NULL, NULL, &m),
+	assert_int_equal(kernel_memory_parse_memcg_v1("cache 1\nrss 2\ntotal_cache 10\ntotal_rss 20\n",
+						      NULL, NULL, &m),
 			 0);
 	assert_int_equal(m.anon_bytes, 20);
 	assert_int_equal(m.file_bytes, 10);
 	assert_int_equal(m.charged_bytes, -1);
 	assert_int_equal(m.kernel_bytes, -1);
-	assert_int_equal(
-	    kernel_memory_parse_memcg_v1("cache 1\nrss_huge 5\nrss 2\n", NULL, NULL, &m), 0);
+	assert_int_equal(kernel_memory_parse_memcg_v1("cache 1\nrss_huge 5\nrss 2\n", NULL, NULL, &m),
+			 0);
 	assert_int_equal(m.anon_bytes, 2);
 	assert_int_equal(m.file_bytes, 1);
 
 	/* Cut stat (the cut line is lost, not misread), kmem disabled (no file). */
-	assert_int_equal(
-	    kernel_memory_parse_memcg_v1("cache 78729216\nrss 963", "4096\n", NULL, &m), 0);
+	assert_int_equal(kernel_memory_parse_memcg_v1("cache 78729216\nrss 963", "4096\n", NULL, &m),
+			 0);
 	assert_int_equal(m.file_bytes, 78729216);
 	assert_int_equal(m.anon_bytes, -1);
 	assert_int_equal(m.kernel_bytes, -1);
@@ -607,9 +598,8 @@ static void test_dying_pure_v2(void **state)
 	/* memory on cgroup2: hierarchy 0; its num_cgroups is not used. */
 	put(t, "proc/cgroups", "memory\t0\t300\t1\n");
 	put(t, "cg/cgroup.controllers", "cpu memory pids\n");
-	put(t, "cg/cgroup.stat",
-	    "nr_descendants 80\nnr_subsys_memory 80\n"
-	    "nr_dying_descendants 220\nnr_dying_subsys_memory 219\n");
+	put(t, "cg/cgroup.stat", "nr_descendants 80\nnr_subsys_memory 80\n"
+				 "nr_dying_descendants 220\nnr_dying_subsys_memory 219\n");
 	put(t, "cg/system.slice", NULL);
 	assert_int_equal(kernel_memory_read_dying(&o, &d), 0);
 	assert_int_equal(d.v2_descendants, 80);
@@ -642,7 +632,7 @@ static void test_dying_nothing(void **state)
 static void test_read_meminfo_tree(void **state)
 {
 	struct tree *t = *state;
-	struct kernel_meminfo m = {0};
+	struct kernel_meminfo m = { 0 };
 	char proc[PATH_MAX];
 
 	path_in(t, "proc", proc, sizeof(proc));
@@ -710,28 +700,32 @@ static void test_real_machine(void **state)
 		assert_true(d.v1_memory_dying >= -1);
 		if (d.v1_memory_dying >= 0)
 			assert_int_equal(d.v1_memory_dying,
-					 d.v1_memory_cgroups > d.v1_memory_live
-					     ? d.v1_memory_cgroups - d.v1_memory_live
-					     : 0);
+					 d.v1_memory_cgroups > d.v1_memory_live ?
+						 d.v1_memory_cgroups - d.v1_memory_live :
+						 0);
 	}
 }
 
 int main(void)
 {
 	static const struct CMUnitTest pure[] = {
-	    cmocka_unit_test(test_meminfo_real), cmocka_unit_test(test_meminfo_cases),
-	    cmocka_unit_test(test_meminfo_null), cmocka_unit_test(test_cgroup_stat),
-	    cmocka_unit_test(test_proc_cgroups), cmocka_unit_test(test_memcg_v2),
-	    cmocka_unit_test(test_memcg_v1),	 cmocka_unit_test(test_real_machine),
+		cmocka_unit_test(test_meminfo_real),
+		cmocka_unit_test(test_meminfo_cases),
+		cmocka_unit_test(test_meminfo_null),
+		cmocka_unit_test(test_cgroup_stat),
+		cmocka_unit_test(test_proc_cgroups),
+		cmocka_unit_test(test_memcg_v2),
+		cmocka_unit_test(test_memcg_v1),
+		cmocka_unit_test(test_real_machine),
 	};
 	static const struct CMUnitTest trees[] = {
-	    cmocka_unit_test_setup_teardown(test_count_dirs, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_count_dirs_deep, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_dying_hybrid, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_dying_pure_v2, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_dying_nothing, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_read_meminfo_tree, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_read_memcg_tree, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_count_dirs, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_count_dirs_deep, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dying_hybrid, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dying_pure_v2, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dying_nothing, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_read_meminfo_tree, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_read_memcg_tree, tree_setup, tree_teardown),
 	};
 	int failed = cmocka_run_group_tests(pure, NULL, NULL);
 

@@ -15,6 +15,7 @@
 #include "options.h"
 #include "report.h"
 #include "store_reader.h"
+#include "timeline.h"
 #include "system.h"
 
 /* The units of one boot that pass the filters, sorted by storm, then starts. */
@@ -149,9 +150,36 @@ static void dump_json(struct db *db, const struct fig_state *s, const struct fig
 	free(units);
 }
 
-static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
+struct text_findings {
+	const struct dump_options *o;
+	uint32_t shown;
+};
+
+/* "  2026-11-29T10:00:31Z .. 10:00:44Z  LEAK SUSPECT leak.service: growing ..." */
+static void text_finding(void *ctx, const struct db_finding *f)
+{
+	struct text_findings *c = ctx;
+	char from[40], to[40], unit[512], what[512];
+
+	if (!options_unit_matches(c->o->unit_globs, c->o->n_unit_globs, f->unit) ||
+	    (c->o->since_ms && f->ended_ms && f->ended_ms < c->o->since_ms))
+		return;
+	if (!c->shown++)
+		printf("\nFindings of this boot (oldest first; `rcatrace timeline` tells the whole story):\n");
+	escape_terminal(unit, sizeof(unit), f->unit, strlen(f->unit));
+	timeline_finding_summary(what, sizeof(what), f->kind, f->peak, f->n_peak);
+	clock_format_iso8601(f->started_ms, from, sizeof(from));
+	if (f->ended_ms)
+		clock_format_iso8601(f->ended_ms, to, sizeof(to));
+	else
+		snprintf(to, sizeof(to), "open");
+	printf("  %s .. %s  %s %s: %s\n", from, to, f->kind, unit, what);
+}
+
+static void dump_text(struct db *db, const struct fig_state *s, const struct fig_boot *cur,
 		      const struct dump_options *o, const char *machine_boot)
 {
+	struct text_findings tf = { .o = o };
 	const struct fig_unit **units;
 	char when[40];
 	uint64_t lost = 0;
@@ -172,6 +200,7 @@ static void dump_text(const struct fig_state *s, const struct fig_boot *cur,
 	putchar('\n');
 	report_text_units(stdout, units, n, 1);
 	free(units);
+	db__each_finding(db, cur->boot_id, NULL, text_finding, &tf);
 	if (s->n_ooms) {
 		printf("\nOOM kills (newest last, %u kept, %llu dropped):\n", s->n_ooms,
 		       (unsigned long long)s->ooms_dropped);
@@ -257,7 +286,7 @@ int cmd_dump(int argc, char **argv)
 	if (o.json)
 		dump_json(db, &s, cur, &o, machine_boot);
 	else
-		dump_text(&s, cur, &o, machine_boot);
+		dump_text(db, &s, cur, &o, machine_boot);
 	fflush(stdout);
 	ret = ferror(stdout) ? 1 : 0;
 	fig_state_free(&s);

@@ -11,9 +11,9 @@
 
 #include "kernel_memory.h"
 
-#define DEFAULT_PROC_ROOT   "/proc"
+#define DEFAULT_PROC_ROOT "/proc"
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
-#define DEFAULT_MAX_DIRS    65536
+#define DEFAULT_MAX_DIRS 65536
 /* cgroup trees are a few levels deep; a deeper one is a loop or a hostile mount. */
 #define MAX_DEPTH 128
 /* meminfo is ~1.5 KiB, a v2 memory.stat ~2 KiB with every key of 6.x. */
@@ -147,13 +147,13 @@ static const struct {
 	const char *key;
 	size_t offset;
 } meminfo_keys[] = {
-    {"MemTotal", offsetof(struct kernel_meminfo, mem_total_kib)},
-    {"MemAvailable", offsetof(struct kernel_meminfo, mem_available_kib)},
-    {"Slab", offsetof(struct kernel_meminfo, slab_kib)},
-    {"SUnreclaim", offsetof(struct kernel_meminfo, sunreclaim_kib)},
-    {"KernelStack", offsetof(struct kernel_meminfo, kernel_stack_kib)},
-    {"PageTables", offsetof(struct kernel_meminfo, page_tables_kib)},
-    {"Percpu", offsetof(struct kernel_meminfo, percpu_kib)},
+	{ "MemTotal", offsetof(struct kernel_meminfo, mem_total_kib) },
+	{ "MemAvailable", offsetof(struct kernel_meminfo, mem_available_kib) },
+	{ "Slab", offsetof(struct kernel_meminfo, slab_kib) },
+	{ "SUnreclaim", offsetof(struct kernel_meminfo, sunreclaim_kib) },
+	{ "KernelStack", offsetof(struct kernel_meminfo, kernel_stack_kib) },
+	{ "PageTables", offsetof(struct kernel_meminfo, page_tables_kib) },
+	{ "Percpu", offsetof(struct kernel_meminfo, percpu_kib) },
 };
 
 #define N_MEMINFO_KEYS (sizeof(meminfo_keys) / sizeof(meminfo_keys[0]))
@@ -175,7 +175,7 @@ int kernel_memory_parse_meminfo(const char *text, struct kernel_meminfo *ret)
 {
 	struct kernel_meminfo m;
 	int64_t *field[N_MEMINFO_KEYS];
-	int seen[N_MEMINFO_KEYS] = {0};
+	int seen[N_MEMINFO_KEYS] = { 0 };
 	int found = 0;
 
 	if (!text || !ret)
@@ -192,8 +192,8 @@ int kernel_memory_parse_meminfo(const char *text, struct kernel_meminfo *ret)
 		for (size_t i = 0; colon && i < N_MEMINFO_KEYS; i++) {
 			size_t klen = strlen(meminfo_keys[i].key);
 
-			if ((size_t)(colon - line) != klen ||
-			    memcmp(line, meminfo_keys[i].key, klen) || seen[i])
+			if (seen[i] || (size_t)(colon - line) != klen ||
+			    memcmp(line, meminfo_keys[i].key, klen))
 				continue;
 			seen[i] = 1;
 			*field[i] = meminfo_value(colon + 1, end);
@@ -239,9 +239,9 @@ int kernel_memory_parse_cgroup_stat(const char *text, struct kernel_cgroup_stat 
 	s.nr_dying_descendants = keyed_value(text, "nr_dying_descendants");
 	s.nr_dying_memory = keyed_value(text, "nr_dying_subsys_memory");
 	*ret = s;
-	return s.nr_descendants >= 0 || s.nr_dying_descendants >= 0 || s.nr_dying_memory >= 0
-		   ? 0
-		   : -EBADMSG;
+	return s.nr_descendants >= 0 || s.nr_dying_descendants >= 0 || s.nr_dying_memory >= 0 ?
+		       0 :
+		       -EBADMSG;
 }
 
 /* One tab-separated number of a /proc/cgroups line, then a tab or the newline. */
@@ -347,7 +347,7 @@ static int walk_dirs(struct walk *w, int fd, int depth)
 
 int64_t kernel_memory_count_dirs(const char *dir, uint32_t max_dirs)
 {
-	struct walk w = {.dirs = 1, .max_dirs = max_dirs};
+	struct walk w = { .dirs = 1, .max_dirs = max_dirs };
 	struct stat st;
 	int fd, err;
 
@@ -375,7 +375,8 @@ static int file_exists(const char *dir, const char *name)
 	char path[PATH_MAX];
 	struct stat st;
 
-	return !join(path, sizeof(path), dir, name) && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return !join(path, sizeof(path), dir, name) && stat(path, &st) == 0 &&
+	       S_ISREG(st.st_mode);
 }
 
 static int read_in(const char *dir, const char *name, char *buf, size_t size)
@@ -421,9 +422,10 @@ static void read_v1_memory_dying(const struct kernel_memory_opts *o, const char 
 	int64_t live;
 	int n;
 
-	if (join(path, sizeof(path), proc, "cgroups") || read_text(path, buf, sizeof(buf)) < 0 ||
-	    kernel_memory_parse_proc_cgroups(buf, "memory", &e) || e.hierarchy == 0 ||
-	    e.enabled != 1)
+	if (join(path, sizeof(path), proc, "cgroups") ||
+	    read_text(path, buf, sizeof(buf)) < 0 ||
+	    kernel_memory_parse_proc_cgroups(buf, "memory", &e) ||
+	    e.hierarchy == 0 || e.enabled != 1)
 		return;
 	if (o && o->memory_v1_mount)
 		n = snprintf(path, sizeof(path), "%s", o->memory_v1_mount);
@@ -452,13 +454,13 @@ int kernel_memory_read_dying(const struct kernel_memory_opts *o, struct kernel_d
 {
 	const char *cgroup_root = o && o->cgroup_root ? o->cgroup_root : DEFAULT_CGROUP_ROOT;
 	struct kernel_dying_cgroups d = {
-	    .v2_descendants = -1,
-	    .v2_dying = -1,
-	    .v2_dying_memory = -1,
-	    .v1_memory_cgroups = -1,
-	    .v1_memory_live = -1,
-	    .v1_memory_dying = -1,
-	    .dying = -1,
+		.v2_descendants = -1,
+		.v2_dying = -1,
+		.v2_dying_memory = -1,
+		.v1_memory_cgroups = -1,
+		.v1_memory_live = -1,
+		.v1_memory_dying = -1,
+		.dying = -1,
 	};
 
 	if (!ret)
@@ -533,8 +535,7 @@ int kernel_memory_parse_memcg_v1(const char *stat, const char *usage, const char
 		return -EINVAL;
 	memcg_unknown(&m, 0);
 	m.charged_bytes = single_value(usage);
-	/* usage_in_bytes counts the children (use_hierarchy is always on since 5.x): so do these.
-	 */
+	/* usage_in_bytes counts the children (use_hierarchy is on since 5.x): so do these. */
 	m.anon_bytes = keyed_value(stat, "total_rss");
 	if (m.anon_bytes < 0)
 		m.anon_bytes = keyed_value(stat, "rss");
@@ -564,11 +565,11 @@ int kernel_memory_read_memcg(const char *dir, struct kernel_memcg *ret)
 	stat_text = read_in(dir, "memory.stat", stat, sizeof(stat)) ? NULL : stat;
 	if (v2) {
 		err = kernel_memory_parse_memcg_v2(
-		    stat_text, read_in(dir, "memory.current", a, sizeof(a)) ? NULL : a, &m);
+			stat_text, read_in(dir, "memory.current", a, sizeof(a)) ? NULL : a, &m);
 	} else {
 		err = kernel_memory_parse_memcg_v1(
-		    stat_text, read_in(dir, "memory.usage_in_bytes", a, sizeof(a)) ? NULL : a,
-		    read_in(dir, "memory.kmem.usage_in_bytes", b, sizeof(b)) ? NULL : b, &m);
+			stat_text, read_in(dir, "memory.usage_in_bytes", a, sizeof(a)) ? NULL : a,
+			read_in(dir, "memory.kmem.usage_in_bytes", b, sizeof(b)) ? NULL : b, &m);
 	}
 	if (err)
 		return err;

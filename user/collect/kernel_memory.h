@@ -97,7 +97,7 @@ struct kernel_cgroup_stat {
 int kernel_memory_parse_cgroup_stat(const char *text, struct kernel_cgroup_stat *ret);
 
 struct kernel_proc_cgroups_entry {
-	int64_t hierarchy; /* 0: the controller is on cgroup2 (or on no hierarchy) */
+	int64_t hierarchy;   /* 0: the controller is on cgroup2 (or on no hierarchy) */
 	int64_t num_cgroups;
 	int64_t enabled;
 };
@@ -119,14 +119,13 @@ int kernel_memory_parse_proc_cgroups(const char *text, const char *controller,
 int64_t kernel_memory_count_dirs(const char *dir, uint32_t max_dirs);
 
 struct kernel_memory_opts {
-	const char *proc_root;	 /* NULL: "/proc" */
+	const char *proc_root;   /* NULL: "/proc" */
 	const char *cgroup_root; /* NULL: "/sys/fs/cgroup" */
-	/* NULL: <cgroup_root> when it holds cgroup.controllers (pure v2), else
-	 * <cgroup_root>/unified */
+	/* NULL: <cgroup_root> if cgroup.controllers is there (pure v2), else <root>/unified */
 	const char *cgroup2_mount;
 	/* The v1 memory hierarchy as the host mounts it. NULL: <cgroup_root>/memory */
 	const char *memory_v1_mount;
-	uint32_t max_dirs; /* walk limit; 0: 65536 */
+	uint32_t max_dirs;       /* walk limit; 0: 65536 */
 };
 
 struct kernel_dying_cgroups {
@@ -135,7 +134,7 @@ struct kernel_dying_cgroups {
 	int64_t v2_dying_memory;
 	/* The v1 memory hierarchy; all -1 when memory is not on v1 or cannot be counted. */
 	int64_t v1_memory_cgroups; /* num_cgroups in /proc/cgroups */
-	int64_t v1_memory_live;	   /* directories found by the walk */
+	int64_t v1_memory_live;    /* directories found by the walk */
 	int64_t v1_memory_dying;   /* the difference, at least 0 */
 	/*
 	 * The headline (kernel:dying_cgroups): v2_dying + v1_memory_dying, the

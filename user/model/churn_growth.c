@@ -14,8 +14,9 @@
 #define STEP_PARTS 8
 /* A linked pair keeps its link with thresholds this much looser. */
 #define KEEP_PER_START 0.75
-#define KEEP_R2	       0.05
-#define KEEP_SHARE     0.1
+#define KEEP_R2 0.05
+#define KEEP_SHARE 0.1
+#define MAX_PRE_WINDOW_MS (366LL * 24 * 3600 * 1000)
 
 /*
  * The defaults, and why.
@@ -170,13 +171,17 @@ static struct churn_growth_config config_sane(const struct churn_growth_config *
 	s.min_start_share = pick_in(c->min_start_share, 0, 1, d.min_start_share);
 	s.min_independence = pick_in(c->min_independence, 0, 1, d.min_independence);
 	s.min_joint_independence =
-	    pick_in(c->min_joint_independence, 0, 1, d.min_joint_independence);
+		pick_in(c->min_joint_independence, 0, 1, d.min_joint_independence);
 	s.max_step_share = pick_in(c->max_step_share, 0, HUGE_VAL, d.max_step_share);
 	s.end_ratio = pick_in(c->end_ratio, 0, 1, d.end_ratio);
-	s.pre_window_max_ms =
-	    c->pre_window_max_ms >= 0 ? c->pre_window_max_ms : d.pre_window_max_ms;
+	/* Up to a year and a day: far from int64_t's limits when subtracted from a time. */
+	s.pre_window_max_ms = d.pre_window_max_ms;
+	if (c->pre_window_max_ms >= 0 && c->pre_window_max_ms <= MAX_PRE_WINDOW_MS)
+		s.pre_window_max_ms = c->pre_window_max_ms;
 	s.min_starts = c->min_starts;
 	s.min_samples = c->min_samples < 5 ? 5 : c->min_samples;
+	if (s.min_samples > MAX_POINTS)
+		s.min_samples = MAX_POINTS;
 	s.end_starts = c->end_starts < 2 ? 2 : c->end_starts;
 	s.confirm_starts = c->confirm_starts;
 	return s;
@@ -255,11 +260,11 @@ static double t_quantile(int df, enum level level)
 		int df;
 		double t[2];
 	} table[] = {
-	    {1, {63.657, 318.31}}, {2, {9.925, 22.327}},  {3, {5.841, 10.215}},
-	    {4, {4.604, 7.173}},   {5, {4.032, 5.893}},	  {6, {3.707, 5.208}},
-	    {8, {3.355, 4.501}},   {10, {3.169, 4.144}},  {15, {2.947, 3.733}},
-	    {20, {2.845, 3.552}},  {30, {2.750, 3.385}},  {40, {2.704, 3.307}},
-	    {60, {2.660, 3.232}},  {120, {2.617, 3.160}}, {1000, {2.581, 3.098}},
+		{ 1, { 63.657, 318.31 } }, { 2, { 9.925, 22.327 } },  { 3, { 5.841, 10.215 } },
+		{ 4, { 4.604, 7.173 } },   { 5, { 4.032, 5.893 } },   { 6, { 3.707, 5.208 } },
+		{ 8, { 3.355, 4.501 } },   { 10, { 3.169, 4.144 } },  { 15, { 2.947, 3.733 } },
+		{ 20, { 2.845, 3.552 } },  { 30, { 2.750, 3.385 } },  { 40, { 2.704, 3.307 } },
+		{ 60, { 2.660, 3.232 } },  { 120, { 2.617, 3.160 } }, { 1000, { 2.581, 3.098 } },
 	};
 	double t = HUGE_VAL;
 
@@ -333,13 +338,14 @@ static double ar1_of(const double *e, int n)
 }
 
 struct lsq {
-	int ok; /* 0: too few rows, or the regressors do not vary apart */
+	int ok;               /* 0: too few rows, or the regressors do not vary apart */
 	double beta[MAX_REG];
-	double t[MAX_REG];	 /* beta / standard error, corrected for autocorrelation */
+	double se[MAX_REG];   /* standard error, corrected for autocorrelation */
+	double t[MAX_REG];    /* beta / se */
 	double t_white[MAX_REG]; /* as if the residuals were independent */
-	double tq, tq_white;	 /* the one-sided 99.5% quantiles the t's must beat */
-	double tq_strict;	 /* 99.9%, corrected: for a test repeated at every sample */
-	double r2;		 /* with an intercept; NaN without */
+	double tq, tq_white;  /* the one-sided 99.5% quantiles the t's must beat */
+	double tq_strict;     /* 99.9%, corrected: for a test repeated at every sample */
+	double r2;            /* with an intercept; NaN without */
 };
 
 static double t_of(double beta, double se)
@@ -351,7 +357,7 @@ static double t_of(double beta, double se)
 static void lsq_fit(const double (*x)[MAX_REG], const double *y, int n, int k, int intercept,
 		    struct lsq *f)
 {
-	double xm[MAX_REG] = {0}, ym = 0, m[MAX_REG][MAX_REG] = {{0}}, v[MAX_REG] = {0};
+	double xm[MAX_REG] = { 0 }, ym = 0, m[MAX_REG][MAX_REG] = { { 0 } }, v[MAX_REG] = { 0 };
 	double inv[MAX_REG][MAX_REG], e[MAX_POINTS], sse = 0, syy = 0, r, n_eff;
 	int df;
 
@@ -394,8 +400,9 @@ static void lsq_fit(const double (*x)[MAX_REG], const double *y, int n, int k, i
 	for (int a = 0; a < k; a++) {
 		double se = sqrt(sse / df * inv[a][a]);
 
+		f->se[a] = se * sqrt((1 + r) / (1 - r));
 		f->t_white[a] = t_of(f->beta[a], se);
-		f->t[a] = t_of(f->beta[a], se * sqrt((1 + r) / (1 - r)));
+		f->t[a] = t_of(f->beta[a], f->se[a]);
 	}
 	f->tq_white = t_quantile(df, Q995);
 	f->tq = t_quantile((int)floor(n_eff) - k - intercept, Q995);
@@ -435,7 +442,7 @@ static int bin_means(const double (*x)[MAX_REG], const double *y, int n, int k,
  */
 static void independence_of(const double (*bx)[MAX_REG], int bins, int k, double *ret)
 {
-	double mean[MAX_REG] = {0}, m[MAX_REG][MAX_REG] = {{0}}, inv[MAX_REG][MAX_REG];
+	double mean[MAX_REG] = { 0 }, m[MAX_REG][MAX_REG] = { { 0 } }, inv[MAX_REG][MAX_REG];
 
 	for (int a = 0; a < k; a++)
 		ret[a] = NAN;
@@ -555,14 +562,12 @@ static double step_share(const struct points *p)
 }
 
 /* Rule 9: value against starts over the recent ring; !ok when it spans too few starts. */
-static void recent_rate(const struct churn_growth *g, uint32_t end_starts, struct lsq *f,
-			double *ret_se)
+static void recent_rate(const struct churn_growth *g, uint32_t end_starts, struct lsq *f)
 {
 	double x[CHURN_GROWTH_RECENT_SAMPLES][MAX_REG], v[CHURN_GROWTH_RECENT_SAMPLES];
 	uint32_t n = g->n_recent;
 
 	memset(f, 0, sizeof(*f));
-	*ret_se = NAN;
 	if (n < 4)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
@@ -575,21 +580,19 @@ static void recent_rate(const struct churn_growth *g, uint32_t end_starts, struc
 	if (x[n - 1][0] - x[0][0] < end_starts)
 		return;
 	lsq_fit((const double(*)[MAX_REG])x, v, (int)n, 1, 1, f);
-	if (f->ok && isfinite(f->t[0]) && f->t[0] != 0)
-		*ret_se = f->beta[0] / f->t[0];
-	else if (f->ok)
-		*ret_se = 0;
 }
 
-/*
- * The verdict of the current window, given the state left by the last
- * evaluation (linked, stopped); the new stopped state in *ret_stopped.
- */
 static double x_starts_now(const struct points *p)
 {
 	return p->x[p->n - 1][0];
 }
 
+/*
+ * The verdict of the current window, given the state left by the last
+ * evaluation (linked, stopped, eligible); the new stopped state in
+ * *ret_stopped, and since when every rule has held in *ret_eligible_since
+ * (relative starts; -1: not now).
+ */
 static void evaluate(const struct churn_growth *g, const struct churn_growth_config *s,
 		     struct churn_growth_result *ret, int *ret_stopped, double *ret_eligible_since)
 {
@@ -597,7 +600,7 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 	double keep_per_start = linked ? KEEP_PER_START : 1;
 	double min_r2 = linked ? s->min_r2 - KEEP_R2 : s->min_r2;
 	double min_share = linked ? s->min_start_share - KEEP_SHARE : s->min_start_share;
-	double s0, t0, d_starts, d_t, start_part, time_part, rise, recent_se;
+	double s0, t0, d_starts, d_t, start_part, time_part, rise;
 	double bx[BINS][MAX_REG], bv[BINS], indep[MAX_REG];
 	struct lsq fit, inc, storm, pre, recent;
 	struct churn_growth_result r;
@@ -632,14 +635,14 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 		start_part = fit.beta[0] * d_starts;
 		time_part = fit.beta[1] * d_t;
 		r.growth_kib = start_part + time_part;
-		r.start_share = fabs(start_part) + fabs(time_part) > 0
-				    ? start_part / (fabs(start_part) + fabs(time_part))
-				    : 0;
+		r.start_share = fabs(start_part) + fabs(time_part) > 0 ?
+					start_part / (fabs(start_part) + fabs(time_part)) :
+					0;
 	}
-	recent_rate(g, s->end_starts, &recent, &recent_se);
+	recent_rate(g, s->end_starts, &recent);
 	r.recent_kib_per_start = recent.ok ? recent.beta[0] : NAN;
 	if (fit.ok && fit.beta[0] > 0 && recent.ok) {
-		double bar = s->end_ratio * fit.beta[0], margin = recent.tq * recent_se;
+		double bar = s->end_ratio * fit.beta[0], margin = recent.tq * recent.se[0];
 
 		if (!stopped && recent.beta[0] + margin < bar)
 			stopped = 1;
@@ -686,8 +689,7 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 		goto out;
 	line_fit(&p, 1, 0, p.n_pre, &pre);
 	if (pre.ok && p.n_pre >= 4 && pre.t_white[0] > pre.tq_white &&
-	    (pre.beta[0] - pre.tq_white * pre.beta[0] / pre.t_white[0]) * d_t >
-		(1 - min_share) * rise)
+	    pre.beta[0] * (1 - pre.tq_white / pre.t_white[0]) * d_t > (1 - min_share) * rise)
 		goto out;
 	/* 5: large enough. */
 	r.reason = CHURN_GROWTH_SMALL;
@@ -725,8 +727,8 @@ out:
 }
 
 enum churn_growth_transition churn_growth_observe(struct churn_growth *g,
-						  const struct churn_growth_config *c, int64_t t_ms,
-						  uint64_t storm_starts, double value)
+						  const struct churn_growth_config *c,
+						  int64_t t_ms, uint64_t storm_starts, double value)
 {
 	struct churn_growth_config s = config_sane(c);
 	struct churn_growth_sample x;
@@ -846,10 +848,10 @@ void churn_growth_pick(const struct churn_growth *a, const struct churn_growth *
 {
 	struct churn_growth_config s = config_sane(c);
 	struct churn_growth_pick_result r = {
-	    .pick = CHURN_GROWTH_PICK_NONE,
-	    .kib_per_start_a = NAN,
-	    .kib_per_start_b = NAN,
-	    .independence = NAN,
+		.pick = CHURN_GROWTH_PICK_NONE,
+		.kib_per_start_a = NAN,
+		.kib_per_start_b = NAN,
+		.independence = NAN,
 	};
 	const struct churn_growth *gp = a, *gq = b;
 	double bx[BINS][MAX_REG], bv[BINS], indep[MAX_REG], part[MAX_REG], total = 0;

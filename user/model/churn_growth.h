@@ -104,8 +104,8 @@
 
 #include <stdint.h>
 
-#define CHURN_GROWTH_PRE_SAMPLES    48
-#define CHURN_GROWTH_STORM_SAMPLES  176
+#define CHURN_GROWTH_PRE_SAMPLES 48
+#define CHURN_GROWTH_STORM_SAMPLES 176
 #define CHURN_GROWTH_RECENT_SAMPLES 32
 
 struct churn_growth_config {
@@ -148,13 +148,13 @@ enum churn_growth_reason {
 	CHURN_GROWTH_FEW_SAMPLES = 0,
 	CHURN_GROWTH_FEW_STARTS,  /* not yet */
 	CHURN_GROWTH_NOT_GROWING, /* flat, shrinking, or noise */
-	CHURN_GROWTH_COLLINEAR,	  /* starts and time move together: ambiguous */
+	CHURN_GROWTH_COLLINEAR,   /* starts and time move together: ambiguous */
 	CHURN_GROWTH_TIME_DRIVEN, /* grows on its own, per second, not per start */
-	CHURN_GROWTH_SMALL,	  /* b below min_per_start */
-	CHURN_GROWTH_NOISY,	  /* b not beyond the noise */
-	CHURN_GROWTH_POOR_FIT,	  /* R^2 below min_r2 */
-	CHURN_GROWTH_STEP,	  /* grew once */
-	CHURN_GROWTH_STOPPED,	  /* grew per start, then stopped: the link ends */
+	CHURN_GROWTH_SMALL,       /* b below min_per_start */
+	CHURN_GROWTH_NOISY,       /* b not beyond the noise */
+	CHURN_GROWTH_POOR_FIT,    /* R^2 below min_r2 */
+	CHURN_GROWTH_STEP,        /* grew once */
+	CHURN_GROWTH_STOPPED,     /* grew per start, then stopped: the link ends */
 	CHURN_GROWTH_STORM_OVER,  /* the storm ended: the figures are those of the storm */
 	CHURN_GROWTH_CONFIRMING,  /* every rule holds, not yet for confirm_starts starts */
 	CHURN_GROWTH_GROWS_PER_START,
@@ -163,19 +163,19 @@ enum churn_growth_reason {
 struct churn_growth_result {
 	enum churn_growth_verdict verdict;
 	enum churn_growth_reason reason;
-	double kib_per_start;	     /* b; NaN without a fit */
-	double kib_per_s;	     /* c, what it grows on its own; NaN without a fit */
-	double r2;		     /* of the fit, 0..1; NaN without a fit */
-	double growth_kib;	     /* the fitted rise since the storm began; NaN without a fit */
-	double start_share;	     /* b's part of that rise, 0..1; NaN without a fit */
-	double independence;	     /* 1 - r^2 of starts against time; NaN without a fit */
-	double t_stat;		     /* b / stderr(b); NaN without a fit */
+	double kib_per_start;   /* b; NaN without a fit */
+	double kib_per_s;       /* c, what it grows on its own; NaN without a fit */
+	double r2;              /* of the fit, 0..1; NaN without a fit */
+	double growth_kib;      /* the fitted rise since the storm began; NaN without a fit */
+	double start_share;     /* b's part of that rise, 0..1; NaN without a fit */
+	double independence;    /* 1 - r^2 of starts against time; NaN without a fit */
+	double t_stat;          /* b / stderr(b); NaN without a fit */
 	double recent_kib_per_start; /* over the newest samples (rule 9); NaN unknown */
-	uint64_t starts;	     /* the storm unit's starts since the storm began */
-	uint32_t samples;	     /* in the fit */
-	uint32_t pre_samples;	     /* of them, before the storm */
-	int growing;		     /* it rose during the storm beyond the noise (rule 2) */
-	int was_linked;		     /* linked at some time during this storm */
+	uint64_t starts;        /* the storm unit's starts since the storm began */
+	uint32_t samples;       /* in the fit */
+	uint32_t pre_samples;   /* of them, before the storm */
+	int growing;            /* it rose during the storm beyond the noise (rule 2) */
+	int was_linked;         /* linked at some time during this storm */
 	int storm_over;
 };
 
@@ -205,12 +205,12 @@ struct churn_growth {
 	uint32_t n_recent, recent_head;
 	uint8_t has_base;
 	uint8_t has_newest;
-	uint8_t linked;	    /* verdict of the last evaluation, for the hysteresis */
-	uint8_t stopped;    /* the recent rate fell below end_ratio of b */
-	uint8_t was_linked; /* linked at some time during this storm */
-	uint8_t eligible;   /* every rule held at the last evaluation, since eligible_since */
+	uint8_t linked;      /* verdict of the last evaluation, for the hysteresis */
+	uint8_t stopped;     /* the recent rate fell below end_ratio of b */
+	uint8_t was_linked;  /* linked at some time during this storm */
+	uint8_t eligible;    /* every rule held at the last evaluation, since eligible_since */
 	uint8_t _pad[2];
-	uint32_t eligible_since;	 /* relative starts when the rules began to hold */
+	uint32_t eligible_since; /* relative starts when the rules began to hold */
 	struct churn_growth_result last; /* of the last evaluation */
 };
 
@@ -274,8 +274,8 @@ struct churn_growth_pick_result {
 	enum churn_growth_pick pick;
 	double kib_per_start_a; /* from the joint fit; NaN without one */
 	double kib_per_start_b;
-	double independence; /* the lower of the two; NaN without a joint fit */
-	uint32_t samples;    /* in the joint fit; 0 without one */
+	double independence;    /* the lower of the two; NaN without a joint fit */
+	uint32_t samples;       /* in the joint fit; 0 without one */
 };
 
 void churn_growth_pick(const struct churn_growth *a, const struct churn_growth *b,

@@ -194,6 +194,10 @@ void report_json_finding_fields(struct json_writer *w, const struct db_finding *
 		json_kv_null(w, "ended");
 	report_json_figures(w, "at_start", f->start, f->n_start);
 	report_json_figures(w, "at_peak", f->peak, f->n_peak);
+	if (f->n_end)
+		report_json_figures(w, "at_end", f->end, f->n_end);
+	else
+		json_kv_null(w, "at_end");
 }
 
 void report_json_finding(struct json_writer *w, const struct db_finding *f)

@@ -58,7 +58,7 @@ void report_json_figures(struct json_writer *w, const char *key, const struct db
 /*
  * A finding as an interval (dump, timeline): "finding", "unit", "machine",
  * "executable" (respawn storms, else null), "started", "ended" (null while
- * open), "at_start" and "at_peak" (its figures). _fields: inside an object
+ * open), "at_start", "at_peak" and "at_end" (its figures; at_end null while open). _fields: inside an object
  * the caller opened.
  */
 void report_json_finding_fields(struct json_writer *w, const struct db_finding *f);

@@ -31,7 +31,7 @@ static const char *const kind_names[] = {
 /* A finding whose strings it owns (one allocation each, freed with it). */
 struct tl_finding {
 	struct db_finding f;
-	char *strings[4 + 4 * DB_FINDING_MAX_FIGURES];
+	char *strings[4 + 6 * DB_FINDING_MAX_FIGURES];
 	uint32_t n_strings;
 };
 
@@ -142,6 +142,7 @@ int timeline__add_finding(struct timeline *t, const struct db_finding *f)
 	tf->f.subject = own(tf, f->subject, &failed);
 	own_figures(tf, tf->f.start, tf->f.n_start, &failed);
 	own_figures(tf, tf->f.peak, tf->f.n_peak, &failed);
+	own_figures(tf, tf->f.end, tf->f.n_end, &failed);
 	return failed ? -ENOMEM : 0;
 }
 
@@ -310,8 +311,10 @@ static void text_event(struct timeline *t, const struct tl_event *e, FILE *f)
 		if (start)
 			fprintf(f, "%s  %s %s%s: %s\n", when, what, unit, exe, line);
 		else
-			fprintf(f, "%s  %s ended %s%s after %.0f s; at its peak: %s\n", when, what, unit,
-				exe, (double)(d->ended_ms - d->started_ms) / 1000.0, line);
+			fprintf(f, "%s  %s ended %s%s after %.0f s%s; at its peak: %s\n", when, what, unit,
+				exe, (double)(d->ended_ms - d->started_ms) / 1000.0,
+				num(d->end, d->n_end, "processes_gone") == 1 ? " (its processes exited)" : "",
+				line);
 		break;
 	}
 	case TL_OOM_KILL:
@@ -378,6 +381,7 @@ static void json_event(struct timeline *t, const struct tl_event *e, struct json
 		} else {
 			json_kv_double(w, "duration_s", (double)(d->ended_ms - d->started_ms) / 1000.0, 1);
 			json_flat_figures(w, d->peak, d->n_peak);
+			report_json_figures(w, "at_end", d->end, d->n_end);
 		}
 		break;
 	}

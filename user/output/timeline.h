@@ -33,7 +33,8 @@ void timeline__set_range(struct timeline *t, int64_t since_ms, int64_t until_ms)
  * kind: "boot", "finding_started", "finding_ended", "oom_kill", "kill". A
  * finding event carries the finding's keys ("finding", "executable",
  * "started") and its figures flattened: at the start for "finding_started",
- * at the peak for "finding_ended" (with "duration_s"). "findings": each one
+ * at the peak for "finding_ended" (with "duration_s" and "at_end", the figures
+ * at its end). "findings": each one
  * as `dump --json` shows it. Returns -ENOMEM or 0.
  */
 int timeline__write_json(struct timeline *t, FILE *f);

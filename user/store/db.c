@@ -1560,6 +1560,9 @@ static int finding_update(struct db *db, const struct db_finding_key *k, int64_t
 		if (!err)
 			err = write_figures(db, id, 1, figs, n);
 	}
+	/* At its end, also how things stood then (a leak's processes gone, or its growth stopped). */
+	if (!err && ended_ms)
+		err = write_figures(db, id, 2, figs, n);
 	if (!err && (higher || ended_ms)) {
 		s = stmt(db, ST_FINDING_END);
 		if (s) {
@@ -1663,7 +1666,7 @@ static int64_t range_until(const struct db_range *r)
 int db__each_finding(struct db *db, const char *boot_id, const struct db_range *r,
 		     void (*fn)(void *ctx, const struct db_finding *f), void *ctx)
 {
-	char arena[2 * DB_FINDING_MAX_FIGURES * 320];
+	char arena[3 * DB_FINDING_MAX_FIGURES * 320];
 	sqlite3_stmt *s, *fs;
 	size_t used;
 	int rc, ret = 0;
@@ -1714,6 +1717,8 @@ int db__each_finding(struct db *db, const char *boot_id, const struct db_range *
 				fig = &f.start[f.n_start++];
 			else if (phase == 1 && f.n_peak < DB_FINDING_MAX_FIGURES)
 				fig = &f.peak[f.n_peak++];
+			else if (phase == 2 && f.n_end < DB_FINDING_MAX_FIGURES)
+				fig = &f.end[f.n_end++];
 			else
 				continue;
 			fig->name = arena_copy(arena, sizeof(arena), &used, sqlite3_column_text(fs, 1));

@@ -34,14 +34,22 @@
  *                              executable of a respawn storm, else ''
  *   finding_figures(finding_id, phase, name, value, text)
  *                               phase 0: at the start, 1: at the peak (the
- *                               figures whose peak_measure was the highest seen)
+ *                               figures whose peak_measure was the highest seen),
+ *                               2: at the end
+ *   machine_series(res, t_ms, mem_total_kib, mem_available_kib, slab_kib,
+ *          sunreclaim_kib, kernel_stack_kib, page_tables_kib, percpu_kib,
+ *          dying_cgroups)      the machine's memory, NULL where unknown; a row
+ *                              with each sample that writes units' rows, else
+ *                              when used memory moved by 1/64 or once a minute;
+ *                              folded like series (bucket: lowest available)
  *   ooms(id, ...), oom_top(oom_id, by_growth, rank, unit, rss_kib, growth_kib_per_s)
  *   kills(id, ...), kill_lineage(kill_id, depth, pid, comm, unit)
  *
  * A newer build upgrades an older database at open, in one transaction, step
  * by step (schema_steps[user_version..]); a database of a newer schema than
  * this build knows is refused, never rewritten. Version 1 had no findings
- * tables; version 2 added findings and finding_figures.
+ * tables; version 2 added findings and finding_figures; version 3 added
+ * machine_series (and phase 2 figures, at a finding's end).
  *
  * Reading: series rows of one unit, e.g. its starts per 10 minutes of a week:
  *   SELECT s.t_ms, s.starts FROM series s JOIN units u ON u.id = s.unit_id
@@ -217,9 +225,10 @@ struct db_finding {
 	int64_t started_ms;
 	int64_t ended_ms; /* 0: open */
 	double peak_measure;
-	uint32_t n_start, n_peak;
+	uint32_t n_start, n_peak, n_end; /* n_end 0: open, or ended before schema 3 kept it */
 	struct db_figure start[DB_FINDING_MAX_FIGURES];
 	struct db_figure peak[DB_FINDING_MAX_FIGURES];
+	struct db_figure end[DB_FINDING_MAX_FIGURES];
 };
 
 /*

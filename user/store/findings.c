@@ -64,6 +64,8 @@ int store_finding(struct db *db, const char *boot_id, const struct unit_table_fi
 		FIG_NUM("growth_fit_r2", m->growth_fit_r2);
 		FIG_NUM("window_s", m->growth_window_s);
 		FIG_NUM("exhaustion_eta_s", m->exhaustion_eta_s);
+		/* At its end: 1 when its processes exited, 0 when the growth stopped. */
+		FIG_NUM("processes_gone", m->gone);
 		peak = (double)(m->rss_anon_kib + m->rss_file_kib + m->rss_shmem_kib);
 		break;
 	case FINDING_CRASH_STORM:
