@@ -62,8 +62,8 @@ int kernel_memory_read_meminfo(const char *proc_root, struct kernel_meminfo *ret
  * lowered only in css_free_rwork_fn(), when the cgroup's own css is freed.
  * Every css of a controller holds its cgroup (init_and_link_css() takes
  * cgroup_get_live()), so a dying memory css keeps its cgroup counted after
- * rmdir. Kernels that dropped nr_cgrps for per-controller counts (nr_css,
- * "Includes online and zombies") count the same. So:
+ * rmdir. The per-controller count proposed in 2024 to replace it (nr_css,
+ * T.J. Mercier, "includes online and zombies") counts the same. So:
  *
  *     dying (v1 memory) = num_cgroups - directories in the memory hierarchy
  *
