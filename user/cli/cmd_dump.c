@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `rcatrace dump`: the per-unit figures of the store, this boot's and earlier ones. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,30 @@ static void json_finding(void *ctx, const struct db_finding *f)
 	report_json_finding(c->w, f);
 }
 
+static double figure_num(const struct db_figure *f, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!f[i].text && strcmp(f[i].name, name) == 0)
+			return f[i].value;
+	return NAN;
+}
+
+static void json_churn_link(void *ctx, const struct db_finding *f)
+{
+	struct findings_ctx *c = ctx;
+	const struct db_figure *fig = f->n_end ? f->end : f->peak;
+	uint32_t n = f->n_end ? f->n_end : f->n_peak;
+	double starts = figure_num(fig, n, "starts");
+
+	if (strcmp(f->kind, "churn_growth") != 0 ||
+	    (!options_unit_matches(c->o->unit_globs, c->o->n_unit_globs, f->unit) &&
+	     !options_unit_matches(c->o->unit_globs, c->o->n_unit_globs, f->subject)))
+		return;
+	report_json_churn_link(c->w, f->subject, f->unit, figure_num(fig, n, "kib_per_start"),
+			       figure_num(fig, n, "r2"), isnan(starts) ? 0 : (uint64_t)starts,
+			       figure_num(fig, n, "growth_kib"));
+}
+
 static void dump_json(struct db *db, const struct fig_state *s, const struct fig_boot *cur,
 		      const struct dump_options *o, const char *machine_boot)
 {
@@ -123,6 +148,11 @@ static void dump_json(struct db *db, const struct fig_state *s, const struct fig
 	json_array_begin(&w);
 	fc.w = &w;
 	db__each_finding(db, cur->boot_id, NULL, json_finding, &fc);
+	json_array_end(&w);
+	/* Churn growth: what grew per start of a storm (its figures now, or at its end). */
+	json_key(&w, "churn_links");
+	json_array_begin(&w);
+	db__each_finding(db, cur->boot_id, NULL, json_churn_link, &fc);
 	json_array_end(&w);
 	/* Every boot the file knows, newest last, with its unit totals. */
 	json_key(&w, "boots");

@@ -19,6 +19,7 @@
 #include "events.h"
 #include "exporter.h"
 #include "findings.h"
+#include "kernel_memory.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "metrics.h"
@@ -135,6 +136,41 @@ static void store_result(struct run_ctx *r, int err)
 	r->state_error = err;
 }
 
+static void oom_churn_link(void *ctx, const struct unit_table_finding *f)
+{
+	struct fig_oom *o = ctx;
+	struct fig_churn_link *c;
+
+	if (o->n_churn >= FIG_OOM_CHURN)
+		return;
+	c = &o->churn[o->n_churn++];
+	snprintf(c->storm_unit, sizeof(c->storm_unit), "%s", f->storm_unit);
+	snprintf(c->growing_unit, sizeof(c->growing_unit), "%s", f->unit->name);
+	c->kib_per_start = f->churn.kib_per_start;
+	c->growth_kib = f->churn.growth_kib;
+	c->starts = f->churn.starts;
+}
+
+/* The storms running when memory ran out: each with what grew per start of it, if anything did. */
+static void oom_churn(struct run_ctx *r, struct fig_oom *o)
+{
+	const struct fig_boot *b = unit_table__current(r->table);
+
+	unit_table__each_churn_link(r->table, oom_churn_link, o);
+	for (uint32_t i = 0; b && i < b->n_units && o->n_churn < FIG_OOM_CHURN; i++) {
+		const struct fig_unit *u = &b->units[i];
+		int linked = 0;
+
+		if (!report_unit_storm(u) && !u->crash_storm)
+			continue;
+		for (uint32_t k = 0; k < o->n_churn; k++)
+			linked |= strcmp(o->churn[k].storm_unit, u->name) == 0;
+		if (!linked)
+			snprintf(o->churn[o->n_churn++].storm_unit, sizeof(o->churn[0].storm_unit), "%s",
+				 u->name);
+	}
+}
+
 static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 {
 	struct fig_oom o;
@@ -156,6 +192,7 @@ static void handle_oom(struct run_ctx *r, const struct rca_oom_record *rec)
 	o.oom_score_adj = (int32_t)rec->oom_score_adj;
 	o.n_top_rss = unit_table__top_units(r->table, 0, o.top_rss, FIG_OOM_TOP_UNITS);
 	o.n_top_growth = unit_table__top_units(r->table, 1, o.top_growth, FIG_OOM_TOP_UNITS);
+	oom_churn(r, &o);
 	r->ooms_seen++;
 	unit_table__add_oom(r->table, &o);
 	/* On disk now: the machine may not live to the next interval. */
@@ -280,25 +317,33 @@ static void read_controllers(struct run_ctx *r)
 	}
 }
 
-/* The machine's memory now, for the store's machine rows and the exhaustion projection. */
-static void read_machine(struct db_machine_point *m, int64_t now_ms)
+/*
+ * The machine's memory now: the store's machine rows, the exhaustion
+ * projection, and the kernel pseudo-units (kernel:slab, ...,
+ * kernel:dying_cgroups) of the model.
+ */
+static void read_machine(struct run_ctx *r, int64_t now_ms)
 {
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[128];
-	long long kib;
+	struct kernel_memory_opts ko = { 0 };
+	struct kernel_dying_cgroups dc;
+	struct kernel_meminfo mi;
+	struct db_machine_point *m = &r->machine;
+	struct unit_table_kernel k;
 
-	*m = (struct db_machine_point){ .t_ms = now_ms, .mem_total_kib = -1, .mem_available_kib = -1,
-					.slab_kib = -1, .sunreclaim_kib = -1, .kernel_stack_kib = -1,
-					.page_tables_kib = -1, .percpu_kib = -1, .dying_cgroups = -1 };
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
-			m->mem_total_kib = kib;
-		else if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1)
-			m->mem_available_kib = kib;
-	}
-	fclose(f);
+	if (kernel_memory_read_meminfo(NULL, &mi))
+		mi = (struct kernel_meminfo){ -1, -1, -1, -1, -1, -1, -1 };
+	if (kernel_memory_read_dying(&ko, &dc))
+		dc.dying = -1;
+	*m = (struct db_machine_point){ .t_ms = now_ms, .mem_total_kib = mi.mem_total_kib,
+					.mem_available_kib = mi.mem_available_kib,
+					.slab_kib = mi.slab_kib, .sunreclaim_kib = mi.sunreclaim_kib,
+					.kernel_stack_kib = mi.kernel_stack_kib,
+					.page_tables_kib = mi.page_tables_kib, .percpu_kib = mi.percpu_kib,
+					.dying_cgroups = dc.dying };
+	k = (struct unit_table_kernel){ mi.slab_kib, mi.sunreclaim_kib, mi.kernel_stack_kib,
+					mi.page_tables_kib, mi.percpu_kib, dc.dying };
+	unit_table__set_kernel(r->table, &k);
+	unit_table__set_mem_available(r->table, mi.mem_available_kib > 0 ? (uint64_t)mi.mem_available_kib : 0);
 }
 
 static void emit_stats(struct run_ctx *r, int64_t now_ms)
@@ -344,10 +389,7 @@ static int sample(struct run_ctx *r, int64_t now_ms, int retire)
 	r->signature = r->sample.signature + r->ooms_seen;
 	if (r->read_controllers)
 		read_controllers(r);
-	read_machine(&r->machine, now_ms);
-	unit_table__set_mem_available(r->table, r->machine.mem_available_kib > 0
-							? (uint64_t)r->machine.mem_available_kib
-							: 0);
+	read_machine(r, now_ms);
 	err = unit_table__apply(r->table, &r->sample, on_finding, r);
 	r->sample_ms = (double)(clock_now_boot_ns() - t0) / 1e6;
 	return err;
@@ -390,6 +432,21 @@ static void save_sample(struct run_ctx *r, int64_t now)
 }
 
 /* This boot's figures, to the metrics endpoint and the textfile (a failed write said once). */
+struct metrics_links {
+	struct metrics_churn_link l[64];
+	uint32_t n;
+};
+
+static void metrics_link(void *ctx, const struct unit_table_finding *f)
+{
+	struct metrics_links *ml = ctx;
+
+	if (ml->n < sizeof(ml->l) / sizeof(ml->l[0]))
+		ml->l[ml->n++] = (struct metrics_churn_link){ f->storm_unit, f->unit->name,
+							      f->churn.kib_per_start,
+							      f->unit->mem.count >= 0 };
+}
+
 static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
 {
 	const struct fig_state *st = unit_table__state(r->table);
@@ -397,10 +454,14 @@ static int export_metrics(struct run_ctx *r, int64_t now_ms, int quiet)
 				    .lost = st->lost, .units_unnamed = st->units_unnamed,
 				    .max_units = r->o.metrics_max_units, .now_ms = now_ms,
 				    .version = RCATRACE_VERSION };
+	struct metrics_links ml = { .n = 0 };
 	int err;
 
 	if (!r->exporter)
 		return 0;
+	unit_table__each_churn_link(r->table, metrics_link, &ml);
+	in.links = ml.l;
+	in.n_links = ml.n;
 	err = exporter__publish(r->exporter, &in);
 	if (r->o.textfile_dir) {
 		if (err && err != -ENOMEM && err != r->textfile_error && !quiet)

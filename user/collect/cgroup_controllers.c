@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cgroup_controllers.h"
+#include "kernel_memory.h"
 
 #define DEFAULT_PROC_ROOT "/proc"
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
@@ -351,7 +352,14 @@ static void read_memory(const struct roots *r, const char *v1_path, const char *
 		f->mem_v2 = 1;
 		set_path(f->mem_path, sizeof(f->mem_path), v2_path);
 		read_memory_v2(dir, f);
+	} else {
+		return;
 	}
+	/* The kernel's part of the charge: what a unit costs beyond its processes' RSS. */
+	struct kernel_memcg mc;
+
+	if (kernel_memory_read_memcg(dir, &mc) == 0)
+		f->mem_kernel_bytes = mc.kernel_bytes;
 }
 
 static void figures_unknown(struct cgroup_figures *f)
@@ -359,6 +367,7 @@ static void figures_unknown(struct cgroup_figures *f)
 	memset(f, 0, sizeof(*f));
 	f->pids_current = f->pids_max = f->pids_events_max = -1;
 	f->mem_usage_bytes = f->mem_limit_bytes = f->mem_failcnt = f->mem_oom_kills = -1;
+	f->mem_kernel_bytes = -1;
 	f->mem_v2 = f->pids_v2 = -1;
 }
 

@@ -43,6 +43,7 @@ struct cgroup_controllers_opts {
 struct cgroup_figures {
 	int64_t pids_current, pids_max, pids_events_max;
 	int64_t mem_usage_bytes, mem_limit_bytes, mem_failcnt, mem_oom_kills;
+	int64_t mem_kernel_bytes; /* the kernel's part of mem_usage_bytes; -1 unknown */
 	char mem_path[256];
 	char pids_path[256];
 	int mem_v2, pids_v2;

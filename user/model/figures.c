@@ -333,6 +333,8 @@ void fig_memory_init(struct fig_memory *m)
 	m->exhaustion_eta_s = -1;
 	m->memcg_usage_bytes = -1;
 	m->memcg_limit_bytes = -1;
+	m->kernel_bytes = -1;
+	m->count = -1;
 }
 
 const struct fig_exe *fig_unit_find_exe(const struct fig_unit *u, const char *path)

@@ -94,6 +94,14 @@ struct fig_memory {
 	uint32_t gone;             /* 1: no process left; figures frozen at last sight */
 	int64_t memcg_usage_bytes; /* -1: the unit has no memory controller */
 	int64_t memcg_limit_bytes; /* -1: none, or unlimited */
+	/*
+	 * The kernel's part of memcg_usage_bytes (slab, stacks, sockets, percpu
+	 * on cgroup2; kmem on v1); -1 unknown. A kernel pseudo-unit
+	 * (kernel:slab, ...) has its figure in memcg_usage_bytes, and
+	 * kernel:dying_cgroups, a count, in count.
+	 */
+	int64_t kernel_bytes;
+	int64_t count; /* -1: not a count */
 };
 
 /* Kills a unit received, by sender unit, signal and whether the kernel sent them. */
@@ -201,6 +209,17 @@ struct fig_top_unit {
 };
 
 /* One OOM kill, written to disk the moment it is seen. */
+#define FIG_OOM_CHURN 4
+
+/* A storm and a unit (or kernel figure) that grew per start of it. */
+struct fig_churn_link {
+	char storm_unit[FIG_UNIT_NAME_MAX];
+	char growing_unit[FIG_UNIT_NAME_MAX]; /* "": the storm, nothing linked to it */
+	double kib_per_start;		      /* a count per start for kernel:dying_cgroups */
+	double growth_kib;		      /* since the storm began */
+	uint64_t starts;		      /* of the storm unit since the storm began */
+};
+
 struct fig_oom {
 	int64_t time_ms;
 	char boot_id[FIG_BOOT_ID_MAX];
@@ -218,6 +237,9 @@ struct fig_oom {
 	struct fig_top_unit top_rss[FIG_OOM_TOP_UNITS];     /* by resident memory, just before */
 	uint32_t n_top_growth;
 	struct fig_top_unit top_growth[FIG_OOM_TOP_UNITS];  /* by growth in the window before */
+	/* The storms running then, each with what grew per start of it ("" when nothing did). */
+	uint32_t n_churn;
+	struct fig_churn_link churn[FIG_OOM_CHURN];
 };
 
 /* One fatal signal sent to a process. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churn_links.h"
 #include "clock.h"
 #include "kernel_sample.h"
 #include "unit_table.h"
@@ -48,6 +49,7 @@ struct unit_track {
 	int crash_init;
 	struct crash_storm_track crash;
 	uint64_t crashes; /* exits by a crash signal this run, added as rows count them */
+	int kernel;	  /* a kernel pseudo-unit: its figure set by unit_table__set_kernel() */
 };
 
 struct track {
@@ -112,6 +114,10 @@ struct unit_table {
 	uint64_t mem_available_kib;
 	uint64_t gen; /* sample number: marks what this sample saw without sweeping tables */
 	uint32_t page_kib;
+	struct unit_table_kernel kernel; /* the next sample's kernel figures */
+	int has_kernel;
+	struct churn_links *churn;
+	int64_t last_ms; /* the last sample's time */
 };
 
 static void boot_clear(struct fig_boot *b)
@@ -142,7 +148,8 @@ struct unit_table *unit_table__new(const struct unit_table_opts *opts)
 	t->unit_index = malloc(UNIT_TRACK_SLOTS * sizeof(*t->unit_index));
 	if (t->unit_index)
 		memset(t->unit_index, 0xff, UNIT_TRACK_SLOTS * sizeof(*t->unit_index));
-	if (!t->tracks || !t->track_index || !t->units || !t->unit_index)
+	t->churn = churn_links__new();
+	if (!t->tracks || !t->track_index || !t->units || !t->unit_index || !t->churn)
 		goto fail;
 	if (opts->base && fig_state_copy(&t->state, opts->base))
 		goto fail;
@@ -195,6 +202,7 @@ void unit_table__free(struct unit_table *t)
 	free(t->prev_forkfails.used);
 	free(t->places);
 	free(t->prev_places);
+	churn_links__free(t->churn);
 	free(t->tracks);
 	free(t->track_index);
 	free(t->units);
@@ -1045,6 +1053,7 @@ static void update_memory(struct unit_table *t, struct unit_track *tr, int64_t n
 	m->gone = 0;
 	m->memcg_usage_bytes = tr->has_cg ? tr->cg.mem_usage_bytes : -1;
 	m->memcg_limit_bytes = tr->has_cg ? tr->cg.mem_limit_bytes : -1;
+	m->kernel_bytes = tr->has_cg ? tr->cg.mem_kernel_bytes : -1;
 	if (m->memcg_limit_bytes > 0)
 		limit_kib = m->memcg_limit_bytes / 1024.0;
 	else
@@ -1120,6 +1129,8 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 				u->mem.gone = 1;
 			continue;
 		}
+		if (tr->kernel)
+			continue; /* set_kernel_units() keeps it */
 		if (tr->live_mem_gen == t->gen) {
 			update_memory(t, tr, now_ms);
 		} else if (tr->mem.sampled_ms) {
@@ -1197,6 +1208,140 @@ static void run_unit_tracks(struct unit_table *t, struct fig_boot *cur, int64_t 
 	}
 }
 
+/* The kernel pseudo-units: name, where the figure is, and whether it is a count. */
+static const struct {
+	const char *name;
+	size_t off;
+	int count;
+} kernel_units[] = {
+	{ "kernel:slab", offsetof(struct unit_table_kernel, slab_kib), 0 },
+	{ "kernel:sunreclaim", offsetof(struct unit_table_kernel, sunreclaim_kib), 0 },
+	{ "kernel:kernel_stack", offsetof(struct unit_table_kernel, kernel_stack_kib), 0 },
+	{ "kernel:page_tables", offsetof(struct unit_table_kernel, page_tables_kib), 0 },
+	{ "kernel:percpu", offsetof(struct unit_table_kernel, percpu_kib), 0 },
+	{ "kernel:dying_cgroups", offsetof(struct unit_table_kernel, dying_cgroups), 1 },
+};
+
+void unit_table__set_kernel(struct unit_table *t, const struct unit_table_kernel *k)
+{
+	t->kernel = *k;
+	t->has_kernel = 1;
+}
+
+/*
+ * The kernel's figures as units of this boot, each with a track (its growth
+ * fit). A figure that is a count has no leak suspect: KiB thresholds do not
+ * apply to it; its churn link says it.
+ */
+static void set_kernel_units(struct unit_table *t, struct fig_boot *cur, int64_t now_ms,
+			     unit_table_finding_fn fn, void *ctx)
+{
+	for (size_t i = 0; t->has_kernel && i < sizeof(kernel_units) / sizeof(kernel_units[0]); i++) {
+		int64_t v = *(const int64_t *)((const char *)&t->kernel + kernel_units[i].off);
+		struct unit_track *tr;
+		struct fig_unit *u;
+		struct memory_growth_result res;
+		struct fig_memory *m;
+
+		if (v < 0 || !(tr = unit_track(t, kernel_units[i].name, 1)) ||
+		    !(u = fig_boot_unit(cur, kernel_units[i].name)))
+			continue;
+		tr->kernel = 1;
+		m = &tr->mem;
+		memory_growth_observe(&tr->growth, &t->growth_cfg, now_ms / 1000.0, (double)v);
+		memory_growth_result(&tr->growth, &t->growth_cfg, &res);
+		m->sampled_ms = now_ms;
+		m->gone = 0;
+		m->growth_kib_per_s = res.slope_kib_s;
+		m->growth_fit_r2 = res.r2;
+		m->growth_window_s = res.span_s;
+		if (kernel_units[i].count) {
+			m->count = v;
+		} else {
+			m->memcg_usage_bytes = v * 1024;
+			m->kernel_bytes = v * 1024;
+			m->leak_suspect = res.leak_suspect ? 1 : 0;
+		}
+		if (!u->first_ms)
+			u->first_ms = now_ms;
+		u->last_ms = now_ms;
+		u->mem = *m;
+		if ((m->leak_suspect != tr->leak_prev || m->leak_suspect) && fn) {
+			struct unit_table_finding f = { .unit = u, .kind = FINDING_LEAK_SUSPECT };
+
+			f.started = m->leak_suspect;
+			f.ongoing = m->leak_suspect == tr->leak_prev;
+			fn(ctx, &f);
+		}
+		tr->leak_prev = m->leak_suspect;
+	}
+}
+
+struct churn_ctx {
+	struct fig_boot *cur;
+	unit_table_finding_fn fn;
+	void *ctx;
+};
+
+static void on_churn_link(void *ctx, const struct churn_link_event *e)
+{
+	struct churn_ctx *c = ctx;
+	struct unit_table_finding f = { .kind = FINDING_CHURN_GROWTH, .started = e->started,
+					.ongoing = e->ongoing, .storm_unit = e->storm_unit,
+					.ambiguous_with = e->ambiguous_with, .churn = e->res };
+
+	f.unit = fig_boot_find_unit(c->cur, e->growing);
+	if (f.unit && c->fn)
+		c->fn(c->ctx, &f);
+}
+
+/* The figure a unit is fitted by: a pseudo-unit's own, else its processes' resident memory. */
+static double churn_value(const struct fig_unit *u)
+{
+	if (u->mem.count >= 0)
+		return (double)u->mem.count;
+	if (strncmp(u->name, "kernel:", 7) == 0)
+		return u->mem.memcg_usage_bytes >= 0 ? u->mem.memcg_usage_bytes / 1024.0 : -1;
+	return (double)(u->mem.rss_anon_kib + u->mem.rss_file_kib + u->mem.rss_shmem_kib);
+}
+
+/* Churn growth: every unit's figure and starts into the histories, the storms into the links. */
+static void run_churn(struct unit_table *t, struct fig_boot *cur, int64_t now_ms,
+		      unit_table_finding_fn fn, void *ctx)
+{
+	struct churn_storm storms[32];
+	struct churn_ctx cc = { cur, fn, ctx };
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < cur->n_units; i++) {
+		const struct fig_unit *u = &cur->units[i];
+		int live = u->mem.sampled_ms == now_ms && !u->mem.gone;
+		int64_t since = 0;
+
+		if (!live && u->last_ms < t->last_ms)
+			continue; /* nothing of it this sample */
+		churn_links__record(t->churn, u->name, now_ms, live ? churn_value(u) : 0, u->starts, live);
+		for (uint32_t e = 0; e < u->n_exes; e++)
+			if (u->exes[e].respawn_class == RESPAWN_STORM && u->exes[e].storm_since_ms &&
+			    (!since || u->exes[e].storm_since_ms < since))
+				since = u->exes[e].storm_since_ms;
+		if (u->crash_storm && (!since || u->crash_storm_since_ms < since))
+			since = u->crash_storm_since_ms;
+		if (since && n < sizeof(storms) / sizeof(storms[0]))
+			storms[n++] = (struct churn_storm){ u->name, u->starts, since };
+	}
+	churn_links__observe(t->churn, now_ms, storms, n, on_churn_link, &cc);
+}
+
+void unit_table__each_churn_link(const struct unit_table *t, unit_table_finding_fn fn, void *ctx)
+{
+	struct churn_ctx cc = { .cur = (struct fig_boot *)fig_state_find_boot(&t->state, t->boot_id),
+				.fn = fn, .ctx = ctx };
+
+	if (cc.cur)
+		churn_links__each_link(t->churn, on_churn_link, &cc);
+}
+
 int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn fn, void *ctx)
 {
 	struct fig_boot *cur;
@@ -1208,8 +1353,11 @@ int unit_table__end(struct unit_table *t, int64_t now_ms, unit_table_finding_fn 
 	if (!cur->first_ms)
 		cur->first_ms = t->started_ms;
 	cur->last_ms = now_ms;
+	set_kernel_units(t, cur, now_ms, fn, ctx);
 	run_detector(t, cur, now_ms, fn, ctx);
 	run_unit_tracks(t, cur, now_ms, fn, ctx);
+	run_churn(t, cur, now_ms, fn, ctx);
+	t->last_ms = now_ms;
 	t->state.written_ms = now_ms;
 	t->state.interval_ms = t->state_interval_ms;
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cgroup_controllers.h"
+#include "churn_growth.h"
 #include "crash_storm.h"
 #include "figures.h"
 #include "fork_storm.h"
@@ -39,6 +40,7 @@ enum finding_kind {
 	FINDING_FORK_STORM = 2,
 	FINDING_LEAK_SUSPECT = 3,
 	FINDING_CRASH_STORM = 4,
+	FINDING_CHURN_GROWTH = 5,
 };
 
 /* What a crash storm finding says: how many, which signal, who, and who replaces them. */
@@ -66,6 +68,10 @@ struct unit_table_finding {
 	struct fork_storm_figures fork;
 	/* FINDING_CRASH_STORM: */
 	struct crash_storm_figures crash;
+	/* FINDING_CHURN_GROWTH: unit grows per start of storm_unit. */
+	const char *storm_unit;
+	const char *ambiguous_with; /* another storm it grows with too; NULL: none */
+	struct churn_growth_result churn;
 };
 
 typedef void (*unit_table_finding_fn)(void *ctx, const struct unit_table_finding *f);
@@ -90,6 +96,21 @@ void unit_table__set_controllers(struct unit_table *t, const char *unit,
 				 const struct cgroup_figures *cg, int64_t procs_alive);
 /* The machine's available memory, for the exhaustion projection of units without a limit. */
 void unit_table__set_mem_available(struct unit_table *t, uint64_t kib);
+
+/*
+ * The kernel's own memory, machine-wide (KiB; dying_cgroups a count; -1
+ * unknown): the pseudo-units kernel:slab, kernel:sunreclaim,
+ * kernel:kernel_stack, kernel:page_tables, kernel:percpu and
+ * kernel:dying_cgroups of the next sample, with their own growth fit, and
+ * candidates for a churn-growth link.
+ */
+struct unit_table_kernel {
+	int64_t slab_kib, sunreclaim_kib, kernel_stack_kib, page_tables_kib, percpu_kib;
+	int64_t dying_cgroups;
+};
+void unit_table__set_kernel(struct unit_table *t, const struct unit_table_kernel *k);
+/* The churn-growth links standing now (an OOM record): fn for each, with ongoing set. */
+void unit_table__each_churn_link(const struct unit_table *t, unit_table_finding_fn fn, void *ctx);
 /* OOM and kill records, kept in the state (bounded, newest kept). 0 or -ENOMEM. */
 int unit_table__add_oom(struct unit_table *t, const struct fig_oom *o);
 int unit_table__add_kill_record(struct unit_table *t, const struct fig_kill *k);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "escape.h"
 #include "events.h"
+#include "unit_name.h"
 #include "options.h"
 #include "report.h"
 
@@ -277,6 +278,52 @@ static void report_crash_storm(struct events *r, const struct unit_table_finding
 }
 
 
+/* "CHURN GROWTH init.scope grows 64 KiB per start of serial-getty@ttyS0.service (R² 0.98 over 312 starts; ...)" */
+static void report_churn(struct events *r, const struct unit_table_finding *f, const char *unit)
+{
+	const struct churn_growth_result *c = &f->churn;
+	int count = f->unit->mem.count >= 0;
+	char storm[FIG_UNIT_NAME_MAX * 4], other[FIG_UNIT_NAME_MAX * 4] = "", amb[FIG_UNIT_NAME_MAX * 4 + 48] = "";
+
+	escape_terminal(storm, sizeof(storm), f->storm_unit, strlen(f->storm_unit));
+	if (f->ambiguous_with) {
+		escape_terminal(other, sizeof(other), f->ambiguous_with, strlen(f->ambiguous_with));
+		snprintf(amb, sizeof(amb), "; ambiguous: it grows with %s too", other);
+	}
+	if (r->o.json) {
+		struct json_writer *w = r->o.w;
+
+		finding_json_head(r, "churn_growth", f->started, f->unit);
+		{
+			char machine[FIG_UNIT_NAME_MAX];
+			const char *su = unit_name_machine(f->storm_unit, machine, sizeof(machine));
+
+			json_kv_string(w, "storm_unit", su);
+			json_kv_string(w, "storm_machine", machine[0] ? machine : NULL);
+		}
+		json_kv_double(w, "kib_per_start", c->kib_per_start, 2);
+		json_kv_double(w, "kib_per_s", c->kib_per_s, 2);
+		json_kv_double(w, "r2", c->r2, 3);
+		json_kv_u64(w, "starts", c->starts);
+		json_kv_double(w, "growth_kib", c->growth_kib, 1);
+		json_kv_string(w, "ambiguous_with", f->ambiguous_with);
+		if (!f->started)
+			json_kv_string(w, "reason", churn_growth_reason_name(c->reason));
+		finding_json_end(r);
+		return;
+	}
+	if (f->started)
+		fprintf(stderr, "rcatrace: CHURN GROWTH %s grows %.1f %s per start of %s (R² %.2f over "
+				"%llu starts; %+.1f %s since the storm began%s)\n",
+			unit, c->kib_per_start, count ? "" : "KiB", storm, c->r2,
+			(unsigned long long)c->starts, count ? c->growth_kib : c->growth_kib / 1024.0,
+			count ? "" : "MiB", amb);
+	else
+		fprintf(stderr, "rcatrace: churn growth ended %s with %s (%s): %.1f %s per start over %llu starts\n",
+			unit, storm, churn_growth_reason_name(c->reason), c->kib_per_start,
+			count ? "" : "KiB", (unsigned long long)c->starts);
+}
+
 void events_finding(struct events *r, const struct unit_table_finding *f)
 {
 	char unit[FIG_UNIT_NAME_MAX * 4];
@@ -295,6 +342,9 @@ void events_finding(struct events *r, const struct unit_table_finding *f)
 	case FINDING_CRASH_STORM:
 		report_crash_storm(r, f, unit);
 		break;
+	case FINDING_CHURN_GROWTH:
+		report_churn(r, f, unit);
+		break;
 	}
 }
 
@@ -305,12 +355,28 @@ void events_format_oom(char *dst, size_t size, const struct fig_oom *o)
 	escape_terminal(unit, sizeof(unit), o->victim.unit, strlen(o->victim.unit));
 	escape_terminal(comm, sizeof(comm), o->victim.comm, strlen(o->victim.comm));
 	escape_terminal(tcomm, sizeof(tcomm), o->trigger.comm, strlen(o->trigger.comm));
-	snprintf(dst, size,
+	size_t n = (size_t)snprintf(dst, size,
 		 "%s: %s (pid %u), %s, rss %llu KiB anon + %llu KiB file + %llu KiB shmem; "
 		 "allocation by %s (pid %u)",
 		 unit, comm, o->victim.pid, o->constraint, (unsigned long long)o->rss_anon_kib,
 		 (unsigned long long)o->rss_file_kib, (unsigned long long)o->rss_shmem_kib, tcomm,
 		 o->trigger.pid);
+
+	/* The storms running then, and what grew with each. */
+	for (uint32_t i = 0; i < o->n_churn && i < FIG_OOM_CHURN && n < size; i++) {
+		const struct fig_churn_link *c = &o->churn[i];
+		char storm[FIG_UNIT_NAME_MAX * 4], grew[FIG_UNIT_NAME_MAX * 4];
+
+		escape_terminal(storm, sizeof(storm), c->storm_unit, strlen(c->storm_unit));
+		escape_terminal(grew, sizeof(grew), c->growing_unit, strlen(c->growing_unit));
+		if (grew[0])
+			n += (size_t)snprintf(dst + n, size - n,
+					      "; %s in a storm (%llu starts): %s grew %.1f per start, %+.0f",
+					      storm, (unsigned long long)c->starts, grew, c->kib_per_start,
+					      c->growth_kib);
+		else
+			n += (size_t)snprintf(dst + n, size - n, "; %s in a storm", storm);
+	}
 }
 
 void events_format_kill(char *dst, size_t size, const struct fig_kill *k)

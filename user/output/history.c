@@ -55,6 +55,15 @@ uint64_t history_rss_kib(const struct db_point *p)
 	return p->rss_anon_kib + p->rss_file_kib + p->rss_shmem_kib;
 }
 
+/* A figure that may be unknown (-1): null then. */
+static void json_kv_gauge_i64(struct json_writer *w, const char *key, int64_t v)
+{
+	if (v < 0)
+		json_kv_null(w, key);
+	else
+		json_kv_i64(w, key, v);
+}
+
 void history_json_unit(struct json_writer *w, const struct db_series *s)
 {
 	char when[40];
@@ -80,6 +89,9 @@ void history_json_unit(struct json_writer *w, const struct db_series *s)
 		json_kv_u64(w, "forks", p->forks);
 		json_kv_u64(w, "forks_failed", p->forks_failed);
 		json_kv_u64(w, "kills_received", p->kills_received);
+		json_kv_gauge_i64(w, "memcg_kib", p->memcg_kib);
+		json_kv_gauge_i64(w, "kernel_kib", p->kernel_kib);
+		json_kv_gauge_i64(w, "count", p->count);
 		json_object_end(w);
 	}
 	json_array_end(w);

@@ -25,7 +25,9 @@ uint64_t history_rss_kib(const struct db_point *p);
 /*
  * {"unit", "machine", "boot_id", "series": [{"time", "rss_kib", "rss_anon_kib",
  * "rss_file_kib", "rss_shmem_kib", "starts", "execs", "exits", "exits_failed",
- * "forks", "forks_failed", "kills_received"}]}: counters cumulative within the boot.
+ * "forks", "forks_failed", "kills_received", "memcg_kib", "kernel_kib", "count"}]}:
+ * counters cumulative within the boot; the cgroup's charge, its kernel part
+ * and a pseudo-unit's count null where unknown.
  */
 void history_json_unit(struct json_writer *w, const struct db_series *s);
 

@@ -70,6 +70,8 @@ enum family_id {
 	F_OOM_KILLS,
 	F_KILLS,
 	F_UNIT_KILLS_SENT,
+	F_CHURN_BYTES,
+	F_CHURN_COUNT,
 	F_COUNT,
 };
 
@@ -130,6 +132,10 @@ static const struct family families[F_COUNT] = {
 		      "Fatal signals processes of the unit received this boot, by sender unit and signal." },
 	[F_UNIT_KILLS_SENT] = { "rcatrace_unit_kills_sent", FAMILY_COUNTER, MERGE_SUM, 0,
 				"Fatal signals processes of the unit sent to other processes this boot." },
+	[F_CHURN_BYTES] = { "rcatrace_churn_growth_bytes_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
+			    "Memory growing_unit gains per start of storm_unit, while the link stands." },
+	[F_CHURN_COUNT] = { "rcatrace_churn_growth_count_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
+			    "A kernel count (kernel:dying_cgroups) gained per start of storm_unit." },
 };
 
 struct sample {
@@ -605,6 +611,16 @@ int metrics__collect(struct metrics *m, const struct metrics_input *in)
 	push_u(m, F_UNITS, NULL, in->boot ? in->boot->n_units : 0);
 	if (in->boot && collect_units(m, in))
 		m->nomem = 1;
+	/* Few by construction (a link needs a storm): never folded. */
+	for (uint32_t i = 0; i < in->n_links; i++) {
+		const struct metrics_churn_link *k = &in->links[i];
+
+		l.n = 0;
+		labels_add(&l, "storm_unit", k->storm);
+		labels_add(&l, "growing_unit", k->growing);
+		push_d(m, k->count ? F_CHURN_COUNT : F_CHURN_BYTES, &l,
+		       k->count ? k->per_start : k->per_start * 1024.0);
+	}
 	push_u(m, F_UNITS_FOLDED, NULL, m->units_folded);
 	if (m->nomem)
 		return -ENOMEM;

@@ -32,6 +32,13 @@ enum metrics_format {
 	METRICS_OPENMETRICS = 1, /* application/openmetrics-text; version=1.0.0 */
 };
 
+/* A churn-growth link standing now: growing grows kib_per_start per start of storm. */
+struct metrics_churn_link {
+	const char *storm, *growing; /* stored names ("MACHINE:unit" for a machine's) */
+	double per_start;	     /* KiB, or a count for kernel:dying_cgroups */
+	int count;
+};
+
 struct metrics_input {
 	const struct fig_boot *boot;   /* this boot's units; NULL: none yet */
 	const struct fig_state *state; /* for the OOM records' constraint; may be NULL */
@@ -40,6 +47,8 @@ struct metrics_input {
 	uint32_t max_units;	       /* 0: METRICS_DEFAULT_MAX_UNITS */
 	int64_t now_ms;		       /* unix ms of the sample; 0: not exported */
 	const char *version;	       /* rcatrace_build_info{version} */
+	const struct metrics_churn_link *links; /* rcatrace_churn_growth_*_per_start */
+	uint32_t n_links;
 };
 
 struct metrics;

@@ -271,6 +271,8 @@ static void json_unit_health(struct json_writer *w, const struct fig_unit *u)
 	json_kv_time(w, "memory_sampled", m->sampled_ms);
 	json_kv_gauge(w, "memcg_usage_bytes", m->memcg_usage_bytes);
 	json_kv_gauge(w, "memcg_limit_bytes", m->memcg_limit_bytes);
+	json_kv_gauge(w, "kernel_bytes", m->kernel_bytes);
+	json_kv_gauge(w, "count", m->count);
 	json_kv_u64(w, "oom_kills", u->oom_kills);
 
 	json_kv_u64(w, "kills_received", u->kills_received);
@@ -585,6 +587,50 @@ static void json_top(struct json_writer *w, const char *key, const struct fig_to
 	json_array_end(w);
 }
 
+/* "storm_unit", "storm_machine", "growing_unit", "growing_machine" of two stored names. */
+static void json_link_names(struct json_writer *w, const char *storm, const char *growing)
+{
+	char m[FIG_UNIT_NAME_MAX];
+	const char *u = unit_name_machine(storm, m, sizeof(m));
+
+	json_kv_string(w, "storm_unit", u);
+	json_kv_string(w, "storm_machine", m[0] ? m : NULL);
+	if (!growing[0]) {
+		json_kv_null(w, "growing_unit");
+		json_kv_null(w, "growing_machine");
+		return;
+	}
+	u = unit_name_machine(growing, m, sizeof(m));
+	json_kv_string(w, "growing_unit", u);
+	json_kv_string(w, "growing_machine", m[0] ? m : NULL);
+}
+
+void report_json_churn_link(struct json_writer *w, const char *storm, const char *growing,
+			    double kib_per_start, double r2, uint64_t starts, double growth_kib)
+{
+	json_object_begin(w);
+	json_link_names(w, storm, growing);
+	json_kv_double(w, "kib_per_start", kib_per_start, 2);
+	if (isnan(r2))
+		json_kv_null(w, "r2");
+	else
+		json_kv_double(w, "r2", r2, 3);
+	json_kv_u64(w, "starts", starts);
+	json_kv_double(w, "growth_kib", growth_kib, 1);
+	json_object_end(w);
+}
+
+void report_json_oom_churn(struct json_writer *w, const struct fig_oom *o)
+{
+	json_key(w, "churn_links");
+	json_array_begin(w);
+	for (uint32_t i = 0; i < o->n_churn && i < FIG_OOM_CHURN; i++)
+		report_json_churn_link(w, o->churn[i].storm_unit, o->churn[i].growing_unit,
+				       o->churn[i].kib_per_start, NAN, o->churn[i].starts,
+				       o->churn[i].growth_kib);
+	json_array_end(w);
+}
+
 void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o)
 {
 	json_kv_time(w, "time", o->time_ms);
@@ -604,6 +650,7 @@ void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o)
 	json_object_end(w);
 	json_kv_i64(w, "oom_score_adj", o->oom_score_adj);
 	report_json_proc_ref(w, "trigger", &o->trigger);
+	report_json_oom_churn(w, o);
 	json_top(w, "top_units", o->top_rss, o->n_top_rss);
 	json_top(w, "top_growth", o->top_growth, o->n_top_growth);
 }

@@ -30,6 +30,15 @@ void report_json_proc_ref(struct json_writer *w, const char *key, const struct f
 /* The fields of an OOM / a kill record, inside an object the caller opened (run adds "type"). */
 void report_json_oom_fields(struct json_writer *w, const struct fig_oom *o);
 void report_json_kill_fields(struct json_writer *w, const struct fig_kill *k);
+/*
+ * A churn-growth link: {"storm_unit", "storm_machine", "growing_unit",
+ * "growing_machine", "kib_per_start", "r2", "starts", "growth_kib"} (dump's
+ * churn_links, an OOM record's; r2 NaN: null; growing "": null).
+ */
+void report_json_churn_link(struct json_writer *w, const char *storm, const char *growing,
+			    double kib_per_start, double r2, uint64_t starts, double growth_kib);
+/* "churn_links": the storms running when memory ran out, and what grew with them. */
+void report_json_oom_churn(struct json_writer *w, const struct fig_oom *o);
 /* An OOM record / a kill record as a JSON object (dump). */
 void report_json_oom(struct json_writer *w, const struct fig_oom *o);
 void report_json_kill(struct json_writer *w, const struct fig_kill *k);

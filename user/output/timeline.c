@@ -268,6 +268,15 @@ void timeline_finding_summary(char *dst, size_t size, const char *kind, const st
 			 num(fig, n, "window_fork_rate_per_s"), num(fig, n, "exec_rate_per_s"),
 			 num(fig, n, "forks_failed"), num(fig, n, "pids_current"),
 			 num(fig, n, "pids_max"));
+	} else if (strcmp(kind, "churn_growth") == 0) {
+		const struct db_figure *storm = figure(fig, n, "storm_unit");
+		const struct db_figure *other = figure(fig, n, "ambiguous_with");
+
+		snprintf(dst, size, "grows %.1f per start of %s (R\xc2\xb2 %.2f over %.0f starts; %+.0f since the storm began)%s%s",
+			 num(fig, n, "kib_per_start"), storm && storm->text ? storm->text : "?",
+			 num(fig, n, "r2"), num(fig, n, "starts"), num(fig, n, "growth_kib"),
+			 other && other->text ? "; ambiguous with " : "",
+			 other && other->text ? other->text : "");
 	} else {
 		snprintf(dst, size, "%u figures", n);
 	}

@@ -117,7 +117,17 @@ static const char *const schema_steps[DB_SCHEMA_VERSION] = {
 	"CREATE TABLE machine_series(res INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
 	" mem_total_kib INTEGER, mem_available_kib INTEGER, slab_kib INTEGER,"
 	" sunreclaim_kib INTEGER, kernel_stack_kib INTEGER, page_tables_kib INTEGER,"
-	" percpu_kib INTEGER, dying_cgroups INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID;",
+	" percpu_kib INTEGER, dying_cgroups INTEGER, PRIMARY KEY(res, t_ms)) WITHOUT ROWID;"
+	/* Memory beyond process RSS: the cgroup's charge and its kernel part; a pseudo-unit's count. */
+	"ALTER TABLE units ADD COLUMN kernel_bytes INTEGER DEFAULT -1;"
+	"ALTER TABLE units ADD COLUMN count INTEGER DEFAULT -1;"
+	"ALTER TABLE series ADD COLUMN memcg_kib INTEGER;"
+	"ALTER TABLE series ADD COLUMN kernel_kib INTEGER;"
+	"ALTER TABLE series ADD COLUMN count INTEGER;"
+	/* What grew with the storms running when memory ran out. */
+	"CREATE TABLE oom_churn(oom_id INTEGER NOT NULL, storm_unit TEXT, growing_unit TEXT,"
+	" kib_per_start REAL, growth_kib REAL, starts INTEGER);"
+	"CREATE INDEX oom_churn_oom ON oom_churn(oom_id);",
 };
 
 /*
@@ -146,7 +156,8 @@ static const char *const schema_steps[DB_SCHEMA_VERSION] = {
 	X(pids_current, u->pids_current, I) X(pids_max, u->pids_max, I)                 \
 	X(pids_events_max, u->pids_events_max, I) X(crash_storm, u->crash_storm, W)     \
 	X(crash_storm_since_ms, u->crash_storm_since_ms, I)                             \
-	X(crash_storms, u->crash_storms, U) X(window_crashes, u->window_crashes, U)
+	X(crash_storms, u->crash_storms, U) X(window_crashes, u->window_crashes, U)    \
+	X(kernel_bytes, u->mem.kernel_bytes, I) X(count, u->mem.count, I)
 
 /* The executable's columns after unit_id and path; lifetime_hist and status apart. */
 #define EXE_COLUMNS(X)                                                                \
@@ -164,7 +175,7 @@ static const char *const schema_steps[DB_SCHEMA_VERSION] = {
 	X(respawn_class, e->respawn_class, W) X(storm_since_ms, e->storm_since_ms, I)    \
 	X(storms, e->storms, U)
 
-#define SERIES_VALUES 10
+#define SERIES_VALUES 13
 /* The machine's figures, in struct db_machine_point's order; NULL where unknown (-1). */
 #define MACHINE_COLUMNS                                                                     \
 	"mem_total_kib, mem_available_kib, slab_kib, sunreclaim_kib, kernel_stack_kib, "     \
@@ -203,6 +214,7 @@ enum stmt_id {
 	ST_KILL_INS,
 	ST_LINEAGE_INS,
 	ST_MACHINE_INS,
+	ST_OOM_CHURN_INS,
 	ST_MAX,
 };
 
@@ -350,7 +362,8 @@ static int build_sql(struct db *db)
 	db->sql[ST_SERIES_INS] = strdup(
 		"INSERT OR REPLACE INTO series(unit_id, res, t_ms, rss_anon_kib, rss_file_kib, "
 		"rss_shmem_kib, starts, execs, exits, exits_failed, forks, forks_failed, "
-		"kills_received) VALUES(?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		"kills_received, memcg_kib, kernel_kib, count) "
+		"VALUES(?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	db->sql[ST_FINDING_OPEN] = strdup(
 		"SELECT id, peak_measure FROM findings WHERE boot_id = ? AND kind = ? AND unit = ? "
 		"AND subject = ? AND ended_ms IS NULL ORDER BY id DESC LIMIT 1");
@@ -379,6 +392,8 @@ static int build_sql(struct db *db)
 	db->sql[ST_MACHINE_INS] = strdup(
 		"INSERT OR REPLACE INTO machine_series(res, t_ms, " MACHINE_COLUMNS ") "
 		"VALUES(0, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	db->sql[ST_OOM_CHURN_INS] = strdup("INSERT INTO oom_churn(oom_id, storm_unit, growing_unit, "
+					   "kib_per_start, growth_kib, starts) VALUES(?, ?, ?, ?, ?, ?)");
 	ret = 0;
 	for (int i = 0; i < ST_MAX; i++)
 		if (!db->sql[i])
@@ -661,6 +676,10 @@ static void series_values(const struct fig_unit *u, uint64_t v[SERIES_VALUES])
 	v[7] = u->forks;
 	v[8] = u->forks_failed;
 	v[9] = u->kills_received;
+	/* Unknown (-1) is stored as NULL. */
+	v[10] = u->mem.memcg_usage_bytes >= 0 ? (uint64_t)u->mem.memcg_usage_bytes / 1024 : UINT64_MAX;
+	v[11] = u->mem.kernel_bytes >= 0 ? (uint64_t)u->mem.kernel_bytes / 1024 : UINT64_MAX;
+	v[12] = u->mem.count >= 0 ? (uint64_t)u->mem.count : UINT64_MAX;
 }
 
 /* ---- opening ----------------------------------------------------------- */
@@ -1191,6 +1210,21 @@ static int write_oom(struct db *db, const struct fig_oom *o)
 				return err;
 		}
 	}
+	for (uint32_t k = 0; db->version >= 3 && k < o->n_churn && k < FIG_OOM_CHURN; k++) {
+		const struct fig_churn_link *c = &o->churn[k];
+
+		s = stmt(db, ST_OOM_CHURN_INS);
+		if (s) {
+			bind_I(s, 1, id);
+			bind_S(s, 2, c->storm_unit);
+			bind_S(s, 3, c->growing_unit);
+			bind_D(s, 4, c->kib_per_start);
+			bind_D(s, 5, c->growth_kib);
+			bind_U(s, 6, c->starts);
+		}
+		if ((err = run(s)))
+			return err;
+	}
 	return 0;
 }
 
@@ -1427,8 +1461,12 @@ int db__add_sample(struct db *db, const struct fig_boot *b, const struct db_mach
 			bind_I(s, 1, id);
 		}
 		bind_I(s, 2, t_ms);
-		for (int k = 0; k < SERIES_VALUES; k++)
-			bind_U(s, 3 + k, v[k]);
+		for (int k = 0; k < SERIES_VALUES; k++) {
+			if (v[k] == UINT64_MAX)
+				sqlite3_bind_null(s, 3 + k);
+			else
+				bind_U(s, 3 + k, v[k]);
+		}
 		err = run(s);
 		if (!err && slot)
 			slot->series = h;
@@ -1818,7 +1856,16 @@ static int load_units(struct db *db, struct fig_boot *b)
 {
 	sqlite3_stmt *us = NULL, *es = NULL, *ss = NULL, *ks = NULL, *fs = NULL;
 	char *ucols = strip_comma(UNIT_COLUMNS(COL_NAME)), *ecols = strip_comma(EXE_COLUMNS(COL_NAME));
-	char *usql = ucols ? build("SELECT id, name, %s FROM units WHERE boot_id = ? ORDER BY id", ucols) : NULL;
+	char *usql;
+
+	/* A database before schema 3 (read, never upgraded, by a reader) has not the newest columns. */
+	if (ucols && db->version < 3) {
+		char *old = strstr(ucols, ",kernel_bytes,count");
+
+		if (old)
+			memcpy(old, ",-1          ,-1   ", strlen(",kernel_bytes,count"));
+	}
+	usql = ucols ? build("SELECT id, name, %s FROM units WHERE boot_id = ? ORDER BY id", ucols) : NULL;
 	char *esql = ecols ? build("SELECT id, path, %s, lifetime_hist FROM exes WHERE unit_id = ? "
 				   "ORDER BY id", ecols) : NULL;
 	int err = -ENOMEM, rc;
@@ -1921,7 +1968,7 @@ out:
 static int read_ooms(struct db *db, const struct db_range *r, int64_t limit,
 		     int (*fn)(void *ctx, const struct fig_oom *o), void *ctx)
 {
-	sqlite3_stmt *s = NULL, *t = NULL;
+	sqlite3_stmt *s = NULL, *t = NULL, *ch = NULL;
 	int err, rc = SQLITE_DONE;
 
 	err = prepare(db, "SELECT * FROM (SELECT id, time_ms, boot_id, victim_pid, victim_comm, "
@@ -1932,6 +1979,9 @@ static int read_ooms(struct db *db, const struct db_range *r, int64_t limit,
 	if (!err)
 		err = prepare(db, "SELECT by_growth, unit, rss_kib, growth_kib_per_s FROM oom_top "
 				  "WHERE oom_id = ? ORDER BY by_growth, rank", &t);
+	if (!err && db->version >= 3)
+		err = prepare(db, "SELECT storm_unit, growing_unit, kib_per_start, growth_kib, starts "
+				  "FROM oom_churn WHERE oom_id = ? ORDER BY rowid", &ch);
 	if (err)
 		goto out;
 	bind_I(s, 1, range_since(r));
@@ -1967,6 +2017,19 @@ static int read_ooms(struct db *db, const struct db_range *r, int64_t limit,
 			tu[*n].growth_kib_per_s = col_D(t, 3);
 			(*n)++;
 		}
+		if (ch) {
+			sqlite3_reset(ch);
+			sqlite3_bind_int64(ch, 1, col_I(s, 0));
+			while (sqlite3_step(ch) == SQLITE_ROW && o.n_churn < FIG_OOM_CHURN) {
+				struct fig_churn_link *c = &o.churn[o.n_churn++];
+
+				col_text(ch, 0, c->storm_unit, sizeof(c->storm_unit));
+				col_text(ch, 1, c->growing_unit, sizeof(c->growing_unit));
+				c->kib_per_start = col_D(ch, 2);
+				c->growth_kib = col_D(ch, 3);
+				c->starts = col_U(ch, 4);
+			}
+		}
 		err = fn(ctx, &o);
 	}
 	if (!err && rc != SQLITE_DONE)
@@ -1974,6 +2037,7 @@ static int read_ooms(struct db *db, const struct db_range *r, int64_t limit,
 out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(t);
+	sqlite3_finalize(ch);
 	return err;
 }
 
@@ -2073,6 +2137,12 @@ int db__each_boot(struct db *db, int (*fn)(void *ctx, const char *boot_id, int64
 	return err;
 }
 
+/* A machine column as read: NULL is unknown (-1). */
+static int64_t col_known(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
+}
+
 /*
  * Rows come ordered by unit, then time: the WITHOUT ROWID table is keyed by
  * time first, so SQLite sorts what the range selects (a read command's cost,
@@ -2088,14 +2158,19 @@ int db__each_series(struct db *db, const struct db_range *r,
 	char boot[FIG_BOOT_ID_MAX] = "", unit[FIG_UNIT_NAME_MAX] = "";
 	int skip = 0, err, rc = SQLITE_DONE;
 	sqlite3_stmt *s;
+	char sql[640];
 
 	if (!db || !fn)
 		return -EINVAL;
-	err = prepare(db, "SELECT s.unit_id, u.boot_id, u.name, s.t_ms, s.rss_anon_kib, "
-			  "s.rss_file_kib, s.rss_shmem_kib, s.starts, s.execs, s.exits, "
-			  "s.exits_failed, s.forks, s.forks_failed, s.kills_received FROM series s "
-			  "JOIN units u ON u.id = s.unit_id WHERE s.t_ms BETWEEN ?1 AND ?2 "
-			  "ORDER BY s.unit_id, s.t_ms", &s);
+	/* Before schema 3 there was no memory beyond RSS: NULL, unknown. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT s.unit_id, u.boot_id, u.name, s.t_ms, s.rss_anon_kib, "
+		 "s.rss_file_kib, s.rss_shmem_kib, s.starts, s.execs, s.exits, "
+		 "s.exits_failed, s.forks, s.forks_failed, s.kills_received, %s FROM series s "
+		 "JOIN units u ON u.id = s.unit_id WHERE s.t_ms BETWEEN ?1 AND ?2 "
+		 "ORDER BY s.unit_id, s.t_ms",
+		 db->version >= 3 ? "s.memcg_kib, s.kernel_kib, s.count" : "NULL, NULL, NULL");
+	err = prepare(db, sql, &s);
 	if (err)
 		return err;
 	bind_I(s, 1, range_since(r));
@@ -2146,18 +2221,15 @@ int db__each_series(struct db *db, const struct db_range *r,
 		q->forks = col_U(s, 11);
 		q->forks_failed = col_U(s, 12);
 		q->kills_received = col_U(s, 13);
+		q->memcg_kib = col_known(s, 14);
+		q->kernel_kib = col_known(s, 15);
+		q->count = col_known(s, 16);
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = errno_of(rc);
 	sqlite3_finalize(s);
 	free(p);
 	return err;
-}
-
-/* A machine column as read: NULL is unknown (-1). */
-static int64_t col_known(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
 }
 
 int db__each_machine_point(struct db *db, const struct db_range *r,
@@ -2311,12 +2383,15 @@ static int fold(struct db *db, int res, int64_t bucket_ms, int64_t cut)
 	snprintf(sql, sizeof(sql),
 		 "INSERT OR REPLACE INTO series(unit_id, res, t_ms, rss_anon_kib, rss_file_kib, "
 		 "rss_shmem_kib, "
-		 "starts, execs, exits, exits_failed, forks, forks_failed, kills_received) "
+		 "starts, execs, exits, exits_failed, forks, forks_failed, kills_received%s) "
 		 "SELECT unit_id, %d, t_ms / %lld * %lld, max(rss_anon_kib), max(rss_file_kib), "
 		 "max(rss_shmem_kib), max(starts), max(execs), max(exits), max(exits_failed), "
-		 "max(forks), max(forks_failed), max(kills_received) FROM series "
+		 "max(forks), max(forks_failed), max(kills_received)%s FROM series "
 		 "WHERE res = %d AND t_ms < ?1 GROUP BY unit_id, t_ms / %lld",
-		 res + 1, (long long)bucket_ms, (long long)bucket_ms, res, (long long)bucket_ms);
+		 db->version >= 3 ? ", memcg_kib, kernel_kib, count" : "",
+		 res + 1, (long long)bucket_ms, (long long)bucket_ms,
+		 db->version >= 3 ? ", max(memcg_kib), max(kernel_kib), max(count)" : "", res,
+		 (long long)bucket_ms);
 	err = exec_bound(db, sql, cut, NULL);
 	snprintf(sql, sizeof(sql), "DELETE FROM series WHERE res = %d AND t_ms < ?1", res);
 	if (!err)
@@ -2419,6 +2494,9 @@ int db__maintain(struct db *db, int64_t now_ms)
 	if (!err)
 		err = exec_bound(db, "DELETE FROM oom_top WHERE oom_id IN (SELECT id FROM ooms "
 				     "WHERE time_ms < ?1)", old, &none);
+	if (!err && db->version >= 3)
+		err = exec_bound(db, "DELETE FROM oom_churn WHERE oom_id IN (SELECT id FROM ooms "
+				     "WHERE time_ms < ?1)", old, &none);
 	if (!err)
 		err = exec_bound(db, "DELETE FROM ooms WHERE time_ms < ?1", old, &dropped);
 	if (!err)
@@ -2433,6 +2511,10 @@ int db__maintain(struct db *db, int64_t now_ms)
 		if (err == -ENOENT)
 			err = 0; /* only the totals are left: they stay */
 	}
+	/* The cap drops OOM kills without their storms: those go with them. */
+	if (!err && db->version >= 3)
+		err = exec_bound(db, "DELETE FROM oom_churn WHERE oom_id NOT IN (SELECT id FROM ooms) "
+				     "AND ?1 = ?1", 0, &none);
 	if (!err)
 		err = loss_add(db, "rows_dropped", (uint64_t)dropped);
 	return tx_end(db, err);

@@ -21,7 +21,8 @@
  *   unit_kill_counts(unit_id, sender_unit, signal, by_kernel, count)
  *   unit_fork_errnos(unit_id, err, count)
  *   series(res, t_ms, unit_id, rss_anon_kib, rss_file_kib, rss_shmem_kib,
- *          starts, execs, exits, exits_failed, forks, forks_failed, kills_received)
+ *          starts, execs, exits, exits_failed, forks, forks_failed, kills_received,
+ *          memcg_kib, kernel_kib, count)     the last three NULL where unknown
  *          WITHOUT ROWID, keyed (res, t_ms, unit_id): one b-tree in time order
  *          res 0: one row per sample in which one of these changed, kept 24 h;
  *          res 1: 1-minute buckets, kept 7 days; res 2: 10-minute buckets, kept
@@ -130,6 +131,8 @@ struct db_point {
 	int64_t t_ms;
 	uint64_t rss_anon_kib, rss_file_kib, rss_shmem_kib;
 	uint64_t starts, execs, exits, exits_failed, forks, forks_failed, kills_received;
+	int64_t memcg_kib, kernel_kib; /* the cgroup's charge and its kernel part; -1 unknown */
+	int64_t count;		       /* a pseudo-unit's count (kernel:dying_cgroups); -1 */
 };
 
 /* The series of one unit in one boot, oldest first; valid until the callback returns. */

@@ -19,19 +19,20 @@ int store_finding(struct db *db, const char *boot_id, const struct unit_table_fi
 	static const char *const kinds[] = { [FINDING_RESPAWN_STORM] = "respawn_storm",
 					     [FINDING_FORK_STORM] = "fork_storm",
 					     [FINDING_LEAK_SUSPECT] = "leak_suspect",
-					     [FINDING_CRASH_STORM] = "crash_storm" };
+					     [FINDING_CRASH_STORM] = "crash_storm",
+					     [FINDING_CHURN_GROWTH] = "churn_growth" };
 	const struct fig_unit *u = f->unit;
 	const struct fig_memory *m = &u->mem;
 	struct db_figure fig[DB_FINDING_MAX_FIGURES];
 	struct db_finding_key k = { .boot_id = boot_id, .unit = u->name, .subject = "" };
-	char machine[FIG_UNIT_NAME_MAX] = "";
+	char machine[FIG_UNIT_NAME_MAX] = "", storm_machine[FIG_UNIT_NAME_MAX] = "";
 	double peak = 0;
 	uint32_t n = 0;
 	int err;
 
 #define FIG_NUM(nm, v) fig[n++] = (struct db_figure){ .name = (nm), .value = (double)(v) }
 #define FIG_TEXT(nm, t) fig[n++] = (struct db_figure){ .name = (nm), .text = (t) }
-	if (!db || f->kind < FINDING_RESPAWN_STORM || f->kind > FINDING_CRASH_STORM)
+	if (!db || f->kind < FINDING_RESPAWN_STORM || f->kind > FINDING_CHURN_GROWTH)
 		return 0;
 	k.kind = kinds[f->kind];
 	unit_name_machine(u->name, machine, sizeof(machine));
@@ -79,6 +80,20 @@ int store_finding(struct db *db, const char *boot_id, const struct unit_table_fi
 			FIG_TEXT("parent_comm", f->crash.exe->crash_parent_comm);
 		}
 		peak = (double)f->crash.window_crashes;
+		break;
+	case FINDING_CHURN_GROWTH:
+		/* One finding per (growing unit, storm unit) pair: the storm is its subject. */
+		k.subject = f->storm_unit;
+		FIG_TEXT("storm_unit", unit_name_machine(f->storm_unit, storm_machine, sizeof(storm_machine)));
+		FIG_TEXT("storm_machine", storm_machine);
+		FIG_NUM("kib_per_start", f->churn.kib_per_start);
+		FIG_NUM("kib_per_s", f->churn.kib_per_s);
+		FIG_NUM("r2", f->churn.r2);
+		FIG_NUM("starts", f->churn.starts);
+		FIG_NUM("growth_kib", f->churn.growth_kib);
+		if (f->ambiguous_with)
+			FIG_TEXT("ambiguous_with", f->ambiguous_with);
+		peak = f->churn.growth_kib;
 		break;
 	}
 #undef FIG_NUM
