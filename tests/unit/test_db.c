@@ -688,6 +688,9 @@ static void test_upgrade(void **state)
 	assert_int_equal(db__save_state(db, &s, 1), 0);
 	db__free(db);
 	sql_exec("DROP TABLE finding_figures; DROP TABLE findings; DROP TABLE machine_series; "
+		 "DROP TABLE oom_churn; ALTER TABLE units DROP COLUMN kernel_bytes; "
+		 "ALTER TABLE units DROP COLUMN count; ALTER TABLE series DROP COLUMN memcg_kib; "
+		 "ALTER TABLE series DROP COLUMN kernel_kib; ALTER TABLE series DROP COLUMN count; "
 		 "PRAGMA user_version=1;");
 	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'findings'"), 0);
 	/* A reader reads it as it is, and writes nothing. */
@@ -712,6 +715,649 @@ static void test_upgrade(void **state)
 	fig_state_free(&s);
 }
 
+/* ---- the machine's rows ---------------------------------------------------- */
+
+struct machine_rows {
+	int n;
+	struct db_machine_point m[16];
+};
+
+static int collect_machine(void *ctx, const struct db_machine_point *m)
+{
+	struct machine_rows *r = ctx;
+
+	if (r->n < 16)
+		r->m[r->n] = *m;
+	r->n++;
+	return 0;
+}
+
+/* 16 GiB, half of it used; one figure unknown. */
+static struct db_machine_point machine_point(int64_t available_kib)
+{
+	return (struct db_machine_point){ .mem_total_kib = 16777216,
+					  .mem_available_kib = available_kib,
+					  .slab_kib = 1000,
+					  .sunreclaim_kib = -1,
+					  .kernel_stack_kib = 2000,
+					  .page_tables_kib = 3000,
+					  .percpu_kib = 400,
+					  .dying_cgroups = 7 };
+}
+
+/*
+ * A machine row rides along with a sample that writes a unit's row; alone,
+ * only when used memory moved by more than 1/64 or 60 s passed. Read back
+ * with its values, an unknown as -1, in time order, by range.
+ */
+static void test_machine_rows(void **state)
+{
+	struct db_machine_point m = machine_point(8388608);
+	struct db_range r = { .since_ms = T0 + 60000, .until_ms = T0 + 61000 };
+	struct machine_rows got = { 0 };
+	struct fig_state s;
+	struct fig_boot *b;
+	struct fig_unit *u;
+	struct db *db;
+
+	(void)state;
+	fig_state_init(&s);
+	b = fig_state_boot(&s, "boot-a");
+	u = fig_boot_unit(b, "quiet.service");
+	u->starts = 1;
+	db = open_ok(DB_WRITE, NULL);
+	/* The first sample writes the unit's row and the machine's. */
+	assert_int_equal(db__add_sample(db, b, &m, T0), 0);
+	/* 100000 KiB more used: under 1/64 of ~8.1 GiB (131072 KiB), within a minute: no row. */
+	m.mem_available_kib -= 100000;
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 10000), 0);
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 59999), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series"), 1);
+	/* A minute after the last row: written, quiet or not. */
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 60000), 0);
+	/* 200000 KiB more used than that row: past 1/64, written at once. */
+	m.mem_available_kib -= 200000;
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 61000), 0);
+	/* A unit's row is written anyway: the machine's rides along, unmoved. */
+	u->starts = 2;
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 62000), 0);
+	/* Nothing changed: nothing written. */
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 63000), 0);
+	/* No machine point: the units' rows only. */
+	u->starts = 3;
+	assert_int_equal(db__add_sample(db, b, NULL, T0 + 64000), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series"), 4);
+	assert_int_equal(sql_int("SELECT count(*) FROM series"), 3);
+	/* Memory freed counts as moved too: 400000 KiB less used, past 1/64, written at once. */
+	m.mem_available_kib += 400000;
+	assert_int_equal(db__add_sample(db, b, &m, T0 + 65000), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series"), 5);
+	assert_int_equal(sql_int("SELECT mem_available_kib FROM machine_series WHERE t_ms = "
+				 "1793491265000"), 8488608);
+
+	assert_int_equal(db__each_machine_point(db, NULL, collect_machine, &got), 0);
+	assert_int_equal(got.n, 5);
+	assert_int_equal(got.m[0].t_ms, T0);
+	assert_int_equal(got.m[1].t_ms, T0 + 60000);
+	assert_int_equal(got.m[2].t_ms, T0 + 61000);
+	assert_int_equal(got.m[3].t_ms, T0 + 62000);
+	assert_int_equal(got.m[0].mem_total_kib, 16777216);
+	assert_int_equal(got.m[0].mem_available_kib, 8388608);
+	assert_int_equal(got.m[1].mem_available_kib, 8288608);
+	assert_int_equal(got.m[2].mem_available_kib, 8088608);
+	assert_int_equal(got.m[0].slab_kib, 1000);
+	assert_int_equal(got.m[0].sunreclaim_kib, -1);
+	assert_int_equal(got.m[0].kernel_stack_kib, 2000);
+	assert_int_equal(got.m[0].page_tables_kib, 3000);
+	assert_int_equal(got.m[0].percpu_kib, 400);
+	assert_int_equal(got.m[0].dying_cgroups, 7);
+	/* Unknown is stored as NULL, as an operator's query sees it. */
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series WHERE sunreclaim_kib IS NULL"), 5);
+
+	/* A range, both ends inclusive. */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(db__each_machine_point(db, &r, collect_machine, &got), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.m[0].t_ms, T0 + 60000);
+	assert_int_equal(got.m[1].t_ms, T0 + 61000);
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* A machine whose total or available memory is unknown: rows by the minute only, read back as -1. */
+static void test_machine_rows_unknown(void **state)
+{
+	struct db_machine_point m = { .mem_total_kib = -1, .mem_available_kib = -1, .slab_kib = -1,
+				      .sunreclaim_kib = -1, .kernel_stack_kib = -1,
+				      .page_tables_kib = -1, .percpu_kib = -1, .dying_cgroups = -1 };
+	struct machine_rows got = { 0 };
+	struct fig_state s;
+	struct db *db;
+
+	(void)state;
+	fig_state_init(&s);
+	db = open_ok(DB_WRITE, NULL);
+	for (int64_t t = 0; t <= 120000; t += 10000)
+		assert_int_equal(db__add_sample(db, fig_state_boot(&s, "boot-a"), &m, T0 + t), 0);
+	assert_int_equal(db__each_machine_point(db, NULL, collect_machine, &got), 0);
+	assert_int_equal(got.n, 3); /* at 0, 60 and 120 s */
+	assert_int_equal(got.m[2].t_ms, T0 + 120000);
+	assert_int_equal(got.m[2].mem_total_kib, -1);
+	assert_int_equal(got.m[2].mem_available_kib, -1);
+	assert_int_equal(got.m[2].dying_cgroups, -1);
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* ---- series, read back ------------------------------------------------------ */
+
+struct series_seen {
+	int calls;
+	int stop_at; /* return -42 on this call (1-based); 0: never */
+	const char *skip;
+	struct {
+		char boot[FIG_BOOT_ID_MAX], unit[FIG_UNIT_NAME_MAX];
+		uint32_t n;
+		int64_t t[8];
+		uint64_t starts[8], rss_anon[8], execs[8];
+	} s[8];
+};
+
+static int want_unit(void *ctx, const char *unit)
+{
+	struct series_seen *seen = ctx;
+
+	return !seen->skip || strcmp(unit, seen->skip) != 0;
+}
+
+static int collect_series(void *ctx, const struct db_series *ser)
+{
+	struct series_seen *seen = ctx;
+	int i = seen->calls++;
+
+	if (i < 8) {
+		snprintf(seen->s[i].boot, sizeof(seen->s[i].boot), "%s", ser->boot_id);
+		snprintf(seen->s[i].unit, sizeof(seen->s[i].unit), "%s", ser->unit);
+		seen->s[i].n = ser->n;
+		for (uint32_t k = 0; k < ser->n && k < 8; k++) {
+			seen->s[i].t[k] = ser->p[k].t_ms;
+			seen->s[i].starts[k] = ser->p[k].starts;
+			seen->s[i].rss_anon[k] = ser->p[k].rss_anon_kib;
+			seen->s[i].execs[k] = ser->p[k].execs;
+		}
+	}
+	return seen->calls == seen->stop_at ? -42 : 0;
+}
+
+/*
+ * Boot a: a.service changes every second, web1:b.service at 0 and 2 s,
+ * c.service once; boot b: a.service again, 10 s later.
+ */
+static struct db *series_store(struct fig_state *s)
+{
+	struct fig_boot *a, *b;
+	struct db *db = open_ok(DB_WRITE, NULL);
+
+	fig_state_init(s);
+	a = fig_state_boot(s, "boot-a");
+	for (int t = 0; t < 3; t++) {
+		struct fig_unit *u = fig_boot_unit(a, "a.service");
+
+		u->starts = 10 + (uint64_t)t;
+		u->mem.rss_anon_kib = 100 * (uint64_t)(t + 1);
+		u = fig_boot_unit(a, "web1:b.service");
+		u->execs = t == 2 ? 7 : 5;
+		fig_boot_unit(a, "c.service")->forks = 1;
+		assert_int_equal(db__add_sample_series(db, a, T0 + t * 1000), 0);
+	}
+	b = fig_state_boot(s, "boot-b");
+	fig_boot_unit(b, "a.service")->starts = 1;
+	assert_int_equal(db__add_sample_series(db, b, T0 + 10000), 0);
+	return db;
+}
+
+/* Every unit of every boot, in the order first stored; each series oldest first, with its values. */
+static void test_each_series(void **state)
+{
+	struct series_seen seen = { 0 };
+	struct fig_state s;
+	struct db *db;
+
+	(void)state;
+	db = series_store(&s);
+	assert_int_equal(db__each_series(db, NULL, NULL, collect_series, &seen), 0);
+	assert_int_equal(seen.calls, 4);
+	assert_string_equal(seen.s[0].boot, "boot-a");
+	assert_string_equal(seen.s[0].unit, "a.service");
+	assert_int_equal(seen.s[0].n, 3);
+	assert_int_equal(seen.s[0].t[0], T0);
+	assert_int_equal(seen.s[0].t[1], T0 + 1000);
+	assert_int_equal(seen.s[0].t[2], T0 + 2000);
+	assert_int_equal(seen.s[0].starts[0], 10);
+	assert_int_equal(seen.s[0].starts[2], 12);
+	assert_int_equal(seen.s[0].rss_anon[1], 200);
+	/* Only the samples in which it changed. */
+	assert_string_equal(seen.s[1].unit, "web1:b.service");
+	assert_int_equal(seen.s[1].n, 2);
+	assert_int_equal(seen.s[1].t[0], T0);
+	assert_int_equal(seen.s[1].t[1], T0 + 2000);
+	assert_int_equal(seen.s[1].execs[1], 7);
+	assert_string_equal(seen.s[2].unit, "c.service");
+	assert_int_equal(seen.s[2].n, 1);
+	/* The same name in another boot is a series of its own. */
+	assert_string_equal(seen.s[3].boot, "boot-b");
+	assert_string_equal(seen.s[3].unit, "a.service");
+	assert_int_equal(seen.s[3].n, 1);
+	assert_int_equal(seen.s[3].starts[0], 1);
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* want skips a unit; a range keeps the rows within it (inclusive) and the units with rows there. */
+static void test_each_series_filters(void **state)
+{
+	struct db_range r = { .since_ms = T0 + 1000, .until_ms = T0 + 2000 };
+	struct db_range late = { .since_ms = T0 + 5000 };
+	struct series_seen seen = { .skip = "web1:b.service" };
+	struct fig_state s;
+	struct db *db;
+
+	(void)state;
+	db = series_store(&s);
+	assert_int_equal(db__each_series(db, NULL, want_unit, collect_series, &seen), 0);
+	assert_int_equal(seen.calls, 3);
+	assert_string_equal(seen.s[0].unit, "a.service");
+	assert_string_equal(seen.s[1].unit, "c.service");
+	assert_string_equal(seen.s[2].unit, "a.service");
+	assert_string_equal(seen.s[2].boot, "boot-b");
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(db__each_series(db, &r, NULL, collect_series, &seen), 0);
+	assert_int_equal(seen.calls, 2); /* c.service has no row in it, boot b's is later */
+	assert_string_equal(seen.s[0].unit, "a.service");
+	assert_int_equal(seen.s[0].n, 2);
+	assert_int_equal(seen.s[0].t[0], T0 + 1000);
+	assert_int_equal(seen.s[0].t[1], T0 + 2000);
+	assert_string_equal(seen.s[1].unit, "web1:b.service");
+	assert_int_equal(seen.s[1].n, 1);
+	assert_int_equal(seen.s[1].t[0], T0 + 2000);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(db__each_series(db, &late, NULL, collect_series, &seen), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.s[0].boot, "boot-b");
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* A callback's negative return stops the walk and is returned. */
+static void test_each_series_stops(void **state)
+{
+	struct series_seen seen = { .stop_at = 2 };
+	struct fig_state s;
+	struct db *db;
+
+	(void)state;
+	db = series_store(&s);
+	assert_int_equal(db__each_series(db, NULL, NULL, collect_series, &seen), -42);
+	assert_int_equal(seen.calls, 2);
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* ---- findings: the peak while open, reading across boots and ranges ---------- */
+
+/* The peak figures rise only with a higher measure; the finding stays open; none open: -ENOENT. */
+static void test_finding_peak(void **state)
+{
+	struct db_finding_key k = { .boot_id = "boot-a", .kind = "respawn_storm",
+				    .unit = "agetty.service", .subject = "/sbin/agetty" };
+	struct db_finding_key other = k;
+	struct db_figure start[] = { { .name = "window_starts", .value = 12 } };
+	struct db_figure lower[] = { { .name = "window_starts", .value = 10 } };
+	struct db_figure higher[] = { { .name = "window_starts", .value = 30 },
+				      { .name = "executable", .text = "/sbin/agetty" } };
+	struct seen seen = { 0 };
+	struct db_losses l;
+	struct db *db;
+
+	(void)state;
+	db = open_ok(DB_WRITE, NULL);
+	assert_int_equal(db__finding_started(db, &k, T0, start, 1, 12), 0);
+	/* Lower: kept as it was. */
+	assert_int_equal(db__finding_peak(db, &k, lower, 1, 10), 0);
+	assert_int_equal(db__each_finding(db, "boot-a", NULL, collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_true(seen.f[0].peak_ws == 12);
+	assert_true(seen.f[0].start_ws == 12);
+	assert_int_equal(sql_int("SELECT peak_measure FROM findings"), 12);
+	/* Higher: the peak figures are replaced, the start's kept, and it is still open. */
+	assert_int_equal(db__finding_peak(db, &k, higher, 2, 30), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(db__each_finding(db, "boot-a", NULL, collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_true(seen.f[0].peak_ws == 30);
+	assert_true(seen.f[0].start_ws == 12);
+	assert_string_equal(seen.f[0].exe_text, "/sbin/agetty");
+	assert_int_equal(seen.f[0].ended, 0);
+	assert_int_equal(sql_int("SELECT peak_measure FROM findings"), 30);
+	assert_int_equal(sql_int("SELECT count(*) FROM finding_figures WHERE phase = 1"), 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM findings WHERE ended_ms IS NULL"), 1);
+	/* Equal is not higher. */
+	assert_int_equal(db__finding_peak(db, &k, lower, 1, 30), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM finding_figures WHERE phase = 1"), 2);
+	/* No such finding open: another unit, or this one once ended. */
+	other.unit = "other.service";
+	assert_int_equal(db__finding_peak(db, &other, higher, 2, 99), -ENOENT);
+	assert_int_equal(db__finding_ended(db, &k, T0 + 5000, lower, 1, 10), 0);
+	assert_int_equal(db__finding_peak(db, &k, higher, 2, 99), -ENOENT);
+	assert_int_equal(sql_int("SELECT peak_measure FROM findings"), 30);
+	/* -ENOENT is not a write failure. */
+	db__losses(db, &l);
+	assert_int_equal(l.write_failures, 0);
+	db__free(db);
+}
+
+/*
+ * Four findings over two boots: 1 (boot a) 0..10 s, 2 (boot a) 50..60 s,
+ * 3 (boot b) from 100 s and still open, 4 (boot b) 200..210 s.
+ */
+static struct db *findings_store(void)
+{
+	struct db_figure fig = { .name = "window_starts", .value = 1 };
+	struct db_finding_key k = { .boot_id = "boot-a", .kind = "respawn_storm", .subject = "" };
+	struct db *db = open_ok(DB_WRITE, NULL);
+
+	k.unit = "one.service";
+	assert_int_equal(db__finding_started(db, &k, T0, &fig, 1, 1), 0);
+	assert_int_equal(db__finding_ended(db, &k, T0 + 10000, &fig, 1, 1), 0);
+	k.unit = "two.service";
+	assert_int_equal(db__finding_started(db, &k, T0 + 50000, &fig, 1, 1), 0);
+	assert_int_equal(db__finding_ended(db, &k, T0 + 60000, &fig, 1, 1), 0);
+	k.boot_id = "boot-b";
+	k.unit = "three.service";
+	assert_int_equal(db__finding_started(db, &k, T0 + 100000, &fig, 1, 1), 0);
+	k.unit = "four.service";
+	assert_int_equal(db__finding_started(db, &k, T0 + 200000, &fig, 1, 1), 0);
+	assert_int_equal(db__finding_ended(db, &k, T0 + 210000, &fig, 1, 1), 0);
+	return db;
+}
+
+/* The units of what came back, joined by spaces. */
+static const char *units_of(const struct seen *seen)
+{
+	static char buf[256];
+
+	buf[0] = '\0';
+	for (int i = 0; i < seen->n; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? " " : "",
+			 seen->f[i].unit);
+	return buf;
+}
+
+struct finding_range_case {
+	const char *boot;
+	struct db_range r;
+	const char *want;
+};
+
+/* boot NULL: every boot's; a range keeps those open at some time in it, its ends inclusive. */
+static void test_each_finding_range(void **state)
+{
+	static const struct finding_range_case cases[] = {
+		{ NULL, { 0, 0 }, "one.service two.service three.service four.service" },
+		/* One ended before since, four started after until; three is open. */
+		{ NULL, { T0 + 20000, T0 + 150000 }, "two.service three.service" },
+		{ "boot-b", { T0 + 20000, T0 + 150000 }, "three.service" },
+		{ "boot-a", { 0, 0 }, "one.service two.service" },
+		/* Touching ends count: one ended at 10 s, four started at 200 s. */
+		{ NULL, { T0 + 10000, T0 + 200000 },
+		  "one.service two.service three.service four.service" },
+		/* Long after all ended: only the open one. */
+		{ NULL, { T0 + 300000, 0 }, "three.service" },
+		/* Before anything started: none. */
+		{ NULL, { 0, T0 - 1 }, "" },
+	};
+	struct db *db;
+
+	(void)state;
+	db = findings_store();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen seen = { 0 };
+
+		assert_int_equal(db__each_finding(db, cases[i].boot, &cases[i].r, collect, &seen), 0);
+		if (strcmp(units_of(&seen), cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, units_of(&seen), cases[i].want);
+	}
+	/* Open or ended, as stored. */
+	{
+		struct seen seen = { 0 };
+
+		assert_int_equal(db__each_finding(db, NULL, NULL, collect, &seen), 0);
+		assert_int_equal(seen.f[0].started, T0);
+		assert_int_equal(seen.f[0].ended, T0 + 10000);
+		assert_int_equal(seen.f[2].started, T0 + 100000);
+		assert_int_equal(seen.f[2].ended, 0);
+	}
+	db__free(db);
+}
+
+/* ---- kill records and OOM kills ------------------------------------------- */
+
+static struct fig_kill kill_at(int64_t t_ms, uint32_t n_lineage)
+{
+	struct fig_kill k;
+
+	memset(&k, 0, sizeof(k));
+	k.time_ms = t_ms;
+	snprintf(k.boot_id, sizeof(k.boot_id), "boot-a");
+	k.signal = 15;
+	k.sender.pid = 1;
+	snprintf(k.sender.comm, sizeof(k.sender.comm), "systemd");
+	snprintf(k.sender.unit, sizeof(k.sender.unit), "init.scope");
+	k.target.pid = 4242;
+	snprintf(k.target.comm, sizeof(k.target.comm), "victim");
+	snprintf(k.target.unit, sizeof(k.target.unit), "web1:victim.service");
+	k.n_lineage = n_lineage;
+	for (uint32_t d = 0; d < n_lineage; d++) {
+		k.lineage[d].pid = 100 + d;
+		snprintf(k.lineage[d].comm, sizeof(k.lineage[d].comm), "p%u", d);
+	}
+	return k;
+}
+
+struct records_seen {
+	int n;
+	int stop_at;
+	int64_t t[8];
+	uint32_t lineage[8], n_top[8];
+	char unit[8][FIG_UNIT_NAME_MAX];
+};
+
+static int collect_kill(void *ctx, const struct fig_kill *k)
+{
+	struct records_seen *r = ctx;
+
+	if (r->n < 8) {
+		r->t[r->n] = k->time_ms;
+		r->lineage[r->n] = k->n_lineage;
+		snprintf(r->unit[r->n], sizeof(r->unit[0]), "%s", k->target.unit);
+	}
+	return ++r->n == r->stop_at ? -7 : 0;
+}
+
+static int collect_oom(void *ctx, const struct fig_oom *o)
+{
+	struct records_seen *r = ctx;
+
+	if (r->n < 8) {
+		r->t[r->n] = o->time_ms;
+		r->n_top[r->n] = o->n_top_rss;
+		snprintf(r->unit[r->n], sizeof(r->unit[0]), "%s", o->victim.unit);
+	}
+	return ++r->n == r->stop_at ? -7 : 0;
+}
+
+/* A kill stored at once, then the state holding it saved: one row, its lineage once; a newer one added. */
+static void test_kill_once(void **state)
+{
+	struct fig_kill k1 = kill_at(T0 + 10000, 2), k2 = kill_at(T0 + 20000, 1);
+	struct db_range r = { .since_ms = T0 + 15000 };
+	struct records_seen seen = { 0 };
+	struct fig_state s;
+	struct db *db;
+
+	(void)state;
+	fig_state_init(&s);
+	db = open_ok(DB_WRITE, NULL);
+	assert_int_equal(db__add_kill(db, &k1), 0);
+	assert_int_equal(fig_state_add_kill(&s, &k1), 0);
+	assert_int_equal(db__save_state(db, &s, 1), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM kills"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM kill_lineage"), 2);
+	/* A kill the state holds and the store does not: the next save adds it, once. */
+	assert_int_equal(fig_state_add_kill(&s, &k2), 0);
+	assert_int_equal(db__save_state(db, &s, 0), 0);
+	assert_int_equal(db__save_state(db, &s, 0), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM kills"), 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM kill_lineage"), 3);
+	assert_int_equal(sql_int("SELECT value FROM meta WHERE key = 'kills_recorded'"), 2);
+
+	assert_int_equal(db__each_kill(db, NULL, collect_kill, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.t[0], T0 + 10000);
+	assert_int_equal(seen.lineage[0], 2);
+	assert_string_equal(seen.unit[0], "web1:victim.service");
+	assert_int_equal(seen.t[1], T0 + 20000);
+	assert_int_equal(seen.lineage[1], 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(db__each_kill(db, &r, collect_kill, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.t[0], T0 + 20000);
+	/* The callback's error stops the walk and is returned. */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_at = 1;
+	assert_int_equal(db__each_kill(db, NULL, collect_kill, &seen), -7);
+	assert_int_equal(seen.n, 1);
+	db__free(db);
+	fig_state_free(&s);
+}
+
+/* OOM kills by range, oldest first, with their top units; both ends inclusive. */
+static void test_each_oom_range(void **state)
+{
+	struct db_range r = { .since_ms = T0 + 2000, .until_ms = T0 + 3000 };
+	struct records_seen seen = { 0 };
+	struct db *db;
+
+	(void)state;
+	db = open_ok(DB_WRITE, NULL);
+	for (int i = 1; i <= 4; i++) {
+		struct fig_oom o;
+
+		memset(&o, 0, sizeof(o));
+		o.time_ms = T0 + i * 1000;
+		snprintf(o.victim.unit, sizeof(o.victim.unit), "hog%d.service", i);
+		o.n_top_rss = (uint32_t)i % 3;
+		for (uint32_t t = 0; t < o.n_top_rss; t++)
+			snprintf(o.top_rss[t].unit, sizeof(o.top_rss[t].unit), "top%u.service", t);
+		assert_int_equal(db__add_oom(db, &o), 0);
+	}
+	assert_int_equal(db__each_oom(db, &r, collect_oom, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.t[0], T0 + 2000);
+	assert_string_equal(seen.unit[0], "hog2.service");
+	assert_int_equal(seen.n_top[0], 2);
+	assert_int_equal(seen.t[1], T0 + 3000);
+	assert_int_equal(seen.n_top[1], 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(db__each_oom(db, NULL, collect_oom, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.t[3], T0 + 4000);
+	db__free(db);
+}
+
+/* ---- housekeeping of the machine's rows -------------------------------------- */
+
+/*
+ * Machine rows folded like the units': a day later into 1-minute buckets
+ * (the lowest available memory, the highest of the rest, unknown only when
+ * unknown throughout), a week later into 10-minute ones, gone past --retain
+ * and counted.
+ */
+static void test_maintain_machine(void **state)
+{
+	static const struct {
+		int64_t t_s, available, slab, sunreclaim, dying;
+	} rows[] = {
+		{ 0, 1000, 10, 3, 1 }, { 10, 500, 30, 7, 5 }, { 20, 800, 20, -1, 2 },
+		{ 60, 900, 5, -1, 0 },
+	};
+	struct machine_rows got = { 0 };
+	struct fig_state s;
+	struct fig_boot *b;
+	struct fig_unit *u;
+	struct db_losses l;
+	struct db *db;
+
+	(void)state;
+	fig_state_init(&s);
+	b = fig_state_boot(&s, "boot-a");
+	u = fig_boot_unit(b, "m.service");
+	db = open_ok(DB_WRITE, NULL);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct db_machine_point m = { .mem_total_kib = 2000 + (int64_t)i,
+					      .mem_available_kib = rows[i].available,
+					      .slab_kib = rows[i].slab,
+					      .sunreclaim_kib = rows[i].sunreclaim,
+					      .kernel_stack_kib = 1,
+					      .page_tables_kib = -1,
+					      .percpu_kib = 3,
+					      .dying_cgroups = rows[i].dying };
+
+		u->starts = i + 1; /* a unit's row each time: the machine's rides along */
+		assert_int_equal(db__add_sample(db, b, &m, T0 + rows[i].t_s * 1000), 0);
+	}
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series WHERE res = 0"), 4);
+	assert_int_equal(db__maintain(db, T0 + DAY_MS + 10 * MIN_MS), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series WHERE res = 0"), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series WHERE res = 1"), 2);
+	assert_int_equal(db__each_machine_point(db, NULL, collect_machine, &got), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.m[0].t_ms, T0);
+	assert_int_equal(got.m[0].mem_total_kib, 2002);
+	assert_int_equal(got.m[0].mem_available_kib, 500);
+	assert_int_equal(got.m[0].slab_kib, 30);
+	assert_int_equal(got.m[0].sunreclaim_kib, 7);
+	assert_int_equal(got.m[0].kernel_stack_kib, 1);
+	assert_int_equal(got.m[0].page_tables_kib, -1);
+	assert_int_equal(got.m[0].percpu_kib, 3);
+	assert_int_equal(got.m[0].dying_cgroups, 5);
+	assert_int_equal(got.m[1].t_ms, T0 + MIN_MS);
+	assert_int_equal(got.m[1].mem_available_kib, 900);
+	assert_int_equal(got.m[1].sunreclaim_kib, -1);
+	/* A week later: one 10-minute bucket, the lowest available of both minutes. */
+	assert_int_equal(db__maintain(db, T0 + 7 * DAY_MS + 20 * MIN_MS), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series WHERE res = 1"), 0);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(db__each_machine_point(db, NULL, collect_machine, &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.m[0].t_ms, T0);
+	assert_int_equal(got.m[0].mem_available_kib, 500);
+	assert_int_equal(got.m[0].mem_total_kib, 2003);
+	assert_int_equal(got.m[0].slab_kib, 30);
+	assert_int_equal(sql_int("SELECT res FROM machine_series"), 2);
+	db__losses(db, &l);
+	assert_int_equal(l.rows_dropped, 0);
+	/* Past --retain: the machine's row and the unit's go, both counted. */
+	assert_int_equal(db__maintain(db, T0 + 91 * DAY_MS), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM machine_series"), 0);
+	db__losses(db, &l);
+	assert_int_equal(l.rows_dropped, 2);
+	db__free(db);
+	fig_state_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +1369,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_machine_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_machine_rows_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_series_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_series_stops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finding_peak, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_finding_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_oom_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintain_machine, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);

@@ -135,13 +135,13 @@ static void test_rss_kib(void **state)
 static const struct db_point two_points[] = {
 	{ .t_ms = T0, .rss_anon_kib = 1000, .rss_file_kib = 20, .rss_shmem_kib = 4, .starts = 1,
 	  .execs = 2, .exits = 0, .exits_failed = 0, .forks = 5, .forks_failed = 0,
-	  .kills_received = 0 },
+	  .kills_received = 0, .memcg_kib = 4096, .kernel_kib = 512, .count = 0 },
 	{ .t_ms = T0 + 60500, .rss_anon_kib = 2000, .rss_file_kib = 30, .rss_shmem_kib = 5,
 	  .starts = 3, .execs = 6, .exits = 2, .exits_failed = 1, .forks = 9, .forks_failed = 4,
-	  .kills_received = 7 },
+	  .kills_received = 7, .memcg_kib = -1, .kernel_kib = -1, .count = -1 },
 };
 
-/* The exact document for two points: unit and machine split, rss_kib the sum, every counter. */
+/* The exact document for two points: unit and machine split, rss_kib the sum, every counter, unknowns null. */
 static void test_json_unit(void **state)
 {
 	const struct db_series s = { .boot_id = "b00t", .unit = "web1:nginx.service",
@@ -163,10 +163,12 @@ static void test_json_unit(void **state)
 		"{\"unit\":\"nginx.service\",\"machine\":\"web1\",\"boot_id\":\"b00t\",\"series\":["
 		"{\"time\":\"2023-11-14T22:13:20.000Z\",\"rss_kib\":1024,\"rss_anon_kib\":1000,"
 		"\"rss_file_kib\":20,\"rss_shmem_kib\":4,\"starts\":1,\"execs\":2,\"exits\":0,"
-		"\"exits_failed\":0,\"forks\":5,\"forks_failed\":0,\"kills_received\":0},"
+		"\"exits_failed\":0,\"forks\":5,\"forks_failed\":0,\"kills_received\":0,"
+		"\"memcg_kib\":4096,\"kernel_kib\":512,\"count\":0},"
 		"{\"time\":\"2023-11-14T22:14:20.500Z\",\"rss_kib\":2035,\"rss_anon_kib\":2000,"
 		"\"rss_file_kib\":30,\"rss_shmem_kib\":5,\"starts\":3,\"execs\":6,\"exits\":2,"
-		"\"exits_failed\":1,\"forks\":9,\"forks_failed\":4,\"kills_received\":7}]}");
+		"\"exits_failed\":1,\"forks\":9,\"forks_failed\":4,\"kills_received\":7,"
+		"\"memcg_kib\":null,\"kernel_kib\":null,\"count\":null}]}");
 }
 
 /* A host unit has "machine": null; a hostile name is escaped as JSON (\u001b), never raw. */

@@ -534,6 +534,226 @@ static void test_dump_ok(void **state)
 		assert_null(got.since_arg);
 }
 
+/* ---- timeline, history, report: options_parse_read ------------------------ */
+
+/* 2026-11-23T10:00:00Z and 11:00:00Z, as --since/--until dates. */
+#define NOV23_10H 1795428000000LL
+#define NOV23_11H 1795431600000LL
+#define RANGE_ERR(opt, v) opt ": '" v "' is neither a duration (2h) nor a date (2026-11-23T10:00)"
+#define READ_TOP_ERR(v) "--top: '" v "' is not a number from 1 to 1000"
+
+struct read_want {
+	int json;
+	const char *state_path; /* NULL: the default */
+	const char *globs[OPTIONS_MAX_UNIT_GLOBS];
+	int n_globs;
+	int64_t since_ms, until_ms;
+	const char *html_path;
+	int top; /* 0: the default, 8 */
+};
+
+struct read_case {
+	const char *name;
+	enum read_command cmd;
+	const char *args[MAX_ARGS];
+	enum options_result result;
+	const char *want_err;  /* the whole message on OPTIONS_ERROR */
+	struct read_want want; /* the fields on OPTIONS_OK */
+};
+
+static struct read_case read_cases[] = {
+	/* Defaults: the default store, no range, top 8, text. */
+	{ .name = "timeline: defaults", .cmd = READ_TIMELINE, .args = { "timeline" } },
+	{ .name = "history: defaults", .cmd = READ_HISTORY, .args = { "history" } },
+	{ .name = "report: defaults with --html", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "/tmp/r.html" }, .want = { .html_path = "/tmp/r.html" } },
+	{ .name = "report: --html=- (stdout)", .cmd = READ_REPORT, .args = { "report", "--html=-" },
+	  .want = { .html_path = "-" } },
+	/* --json for the two that have it. */
+	{ .name = "timeline: --json", .cmd = READ_TIMELINE, .args = { "timeline", "--json" },
+	  .want = { .json = 1 } },
+	{ .name = "history: -j", .cmd = READ_HISTORY, .args = { "history", "-j" },
+	  .want = { .json = 1 } },
+	/* Durations back from now, and UTC dates. */
+	{ .name = "history: --since 2h --until 30m", .cmd = READ_HISTORY,
+	  .args = { "history", "--since", "2h", "--until", "30m" },
+	  .want = { .since_ms = NOW_MS - 7200000, .until_ms = NOW_MS - 1800000 } },
+	{ .name = "timeline: --since/--until dates", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--since=2026-11-23T10:00", "--until", "2026-11-23T11:00:00Z" },
+	  .want = { .since_ms = NOV23_10H, .until_ms = NOV23_11H } },
+	{ .name = "timeline: --until alone", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--until", "1d" }, .want = { .until_ms = NOW_MS - 86400000LL } },
+	/* The same moment at both ends is a range, not an error. */
+	{ .name = "report: --since equal to --until", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--since", "2026-11-23T10:00", "--until",
+		    "2026-11-23T10:00" },
+	  .want = { .html_path = "x", .since_ms = NOV23_10H, .until_ms = NOV23_10H } },
+	/* --top, report only, 1..1000. */
+	{ .name = "report: -n 1", .cmd = READ_REPORT, .args = { "report", "--html", "x", "-n", "1" },
+	  .want = { .html_path = "x", .top = 1 } },
+	{ .name = "report: --top=1000", .cmd = READ_REPORT,
+	  .args = { "report", "--top=1000", "--html", "x" }, .want = { .html_path = "x", .top = 1000 } },
+	{ .name = "history: units and state", .cmd = READ_HISTORY,
+	  .args = { "history", "-u", "nginx*", "--unit=web1:*", "-s", "/tmp/r.db" },
+	  .want = { .globs = { "nginx*", "web1:*" }, .n_globs = 2, .state_path = "/tmp/r.db" } },
+	/* Help wins, even for a report without --html. */
+	{ .name = "timeline: --help", .cmd = READ_TIMELINE, .args = { "timeline", "--help" },
+	  .result = OPTIONS_HELP },
+	{ .name = "report: -h without --html", .cmd = READ_REPORT, .args = { "report", "-h" },
+	  .result = OPTIONS_HELP },
+
+	/* --html: required for a report, refused elsewhere, never empty. */
+	{ .name = "report: no --html", .cmd = READ_REPORT, .args = { "report", "--since", "1h" },
+	  .result = OPTIONS_ERROR, .want_err = "--html FILE is required: where to write the page" },
+	{ .name = "timeline: --html refused", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--html", "x.html" }, .result = OPTIONS_ERROR,
+	  .want_err = "--html: only for 'rcatrace report'" },
+	{ .name = "history: --html refused", .cmd = READ_HISTORY, .args = { "history", "--html=x" },
+	  .result = OPTIONS_ERROR, .want_err = "--html: only for 'rcatrace report'" },
+	{ .name = "report: empty --html", .cmd = READ_REPORT, .args = { "report", "--html=" },
+	  .result = OPTIONS_ERROR, .want_err = "--html: the path is empty" },
+	{ .name = "report: --html without value", .cmd = READ_REPORT, .args = { "report", "--html" },
+	  .result = OPTIONS_ERROR, .want_err = "option '--html' needs a value" },
+	/* --json: not for a report. */
+	{ .name = "report: --json refused", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--json" }, .result = OPTIONS_ERROR,
+	  .want_err = "--json: a report is HTML; use timeline or history --json" },
+	{ .name = "report: -j refused", .cmd = READ_REPORT, .args = { "report", "-j", "--html", "x" },
+	  .result = OPTIONS_ERROR,
+	  .want_err = "--json: a report is HTML; use timeline or history --json" },
+	/* --top: out of range, not a number; and only for a report, named as typed. */
+	{ .name = "report: --top 0", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--top", "0" }, .result = OPTIONS_ERROR,
+	  .want_err = READ_TOP_ERR("0") },
+	{ .name = "report: --top 1001", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "-n", "1001" }, .result = OPTIONS_ERROR,
+	  .want_err = READ_TOP_ERR("1001") },
+	{ .name = "report: --top=-1", .cmd = READ_REPORT, .args = { "report", "--html", "x", "--top=-1" },
+	  .result = OPTIONS_ERROR, .want_err = READ_TOP_ERR("-1") },
+	{ .name = "report: --top words", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "-n", "ten" }, .result = OPTIONS_ERROR,
+	  .want_err = READ_TOP_ERR("ten") },
+	{ .name = "timeline: -n refused, named", .cmd = READ_TIMELINE, .args = { "timeline", "-n", "3" },
+	  .result = OPTIONS_ERROR, .want_err = "unknown option '-n'" },
+	{ .name = "history: --top refused, named", .cmd = READ_HISTORY,
+	  .args = { "history", "--top", "3" }, .result = OPTIONS_ERROR,
+	  .want_err = "unknown option '--top'" },
+	{ .name = "history: --top= refused", .cmd = READ_HISTORY, .args = { "history", "--top=3" },
+	  .result = OPTIONS_ERROR, .want_err = "unknown option '--top'" },
+	/* --since/--until: bad values, and a range that ends before it starts. */
+	{ .name = "timeline: --until before --since", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--since", "1h", "--until", "2h" }, .result = OPTIONS_ERROR,
+	  .want_err = "--until is before --since" },
+	{ .name = "report: --until before --since, dates", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--until", "2026-11-23T10:00", "--since",
+		    "2026-11-23T10:00:01" },
+	  .result = OPTIONS_ERROR, .want_err = "--until is before --since" },
+	{ .name = "history: bad --since", .cmd = READ_HISTORY,
+	  .args = { "history", "--since", "yesterday" }, .result = OPTIONS_ERROR,
+	  .want_err = RANGE_ERR("--since", "yesterday") },
+	{ .name = "timeline: bad --until", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--until=2026-02-30T25:00" }, .result = OPTIONS_ERROR,
+	  .want_err = RANGE_ERR("--until", "2026-02-30T25:00") },
+	/* A day the month does not have is refused, not moved into the next month. */
+	{ .name = "history: --since Feb 31 refused", .cmd = READ_HISTORY,
+	  .args = { "history", "--since", "2026-02-31" }, .result = OPTIONS_ERROR,
+	  .want_err = RANGE_ERR("--since", "2026-02-31") },
+	{ .name = "timeline: --since without value", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--since" }, .result = OPTIONS_ERROR,
+	  .want_err = "option '--since' needs a value" },
+	/* Unknown options, empty values, extra arguments. */
+	{ .name = "timeline: unknown long option", .cmd = READ_TIMELINE,
+	  .args = { "timeline", "--bogus" }, .result = OPTIONS_ERROR,
+	  .want_err = "unknown option '--bogus'" },
+	{ .name = "history: unknown short option", .cmd = READ_HISTORY, .args = { "history", "-x" },
+	  .result = OPTIONS_ERROR, .want_err = "unknown option '-x'" },
+	{ .name = "report: a run option", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--no-state" }, .result = OPTIONS_ERROR,
+	  .want_err = "unknown option '--no-state'" },
+	{ .name = "timeline: empty --unit", .cmd = READ_TIMELINE, .args = { "timeline", "--unit=" },
+	  .result = OPTIONS_ERROR, .want_err = "--unit: the pattern is empty" },
+	{ .name = "history: empty -u", .cmd = READ_HISTORY, .args = { "history", "-u", "" },
+	  .result = OPTIONS_ERROR, .want_err = "--unit: the pattern is empty" },
+	{ .name = "report: empty --state", .cmd = READ_REPORT,
+	  .args = { "report", "--html", "x", "--state=" }, .result = OPTIONS_ERROR,
+	  .want_err = "--state: the path is empty" },
+	{ .name = "history: extra positional", .cmd = READ_HISTORY,
+	  .args = { "history", "nginx.service" }, .result = OPTIONS_ERROR,
+	  .want_err = "unexpected argument 'nginx.service'" },
+};
+
+static void test_read(void **state)
+{
+	const struct read_case *c = *state;
+	const struct read_want *want = &c->want;
+	char *argv[MAX_ARGS];
+	int argc = make_argv(c->args, argv);
+	struct read_options got;
+	char err[256] = "";
+
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(options_parse_read(c->cmd, argc, argv, NOW_MS, &got, err, sizeof(err)),
+			 c->result);
+	if (c->result == OPTIONS_ERROR) {
+		assert_string_equal(err, c->want_err);
+		return;
+	}
+	assert_string_equal(err, "");
+	if (c->result == OPTIONS_HELP)
+		return;
+	assert_int_equal(got.json, want->json);
+	assert_string_equal(got.state_path, want->state_path ? want->state_path : RCATRACE_DEFAULT_STATE);
+	assert_int_equal(got.n_unit_globs, want->n_globs);
+	for (int i = 0; i < want->n_globs; i++)
+		assert_string_equal(got.unit_globs[i], want->globs[i]);
+	assert_int_equal(got.since_ms, want->since_ms);
+	assert_int_equal(got.until_ms, want->until_ms);
+	if (want->html_path)
+		assert_string_equal(got.html_path, want->html_path);
+	else
+		assert_null(got.html_path);
+	assert_int_equal(got.top, want->top ? want->top : 8);
+}
+
+/* Each reader has its own usage text, naming the command (and --html for a report). */
+static void test_read_usage(void **state)
+{
+	static const struct {
+		enum read_command cmd;
+		const char *first_line;
+	} usage[] = {
+		{ READ_TIMELINE, "Usage: rcatrace timeline [OPTIONS]\n" },
+		{ READ_HISTORY, "Usage: rcatrace history [OPTIONS]\n" },
+		{ READ_REPORT, "Usage: rcatrace report --html FILE [OPTIONS]\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(usage); i++) {
+		const char *text = options_read_usage(usage[i].cmd);
+
+		if (strncmp(text, usage[i].first_line, strlen(usage[i].first_line)) != 0)
+			fail_msg("usage %zu starts '%.50s', wanted '%s'", i, text, usage[i].first_line);
+	}
+}
+
+/* A run's parse then a reader's: getopt's state is reset, nothing carries over. */
+static void test_read_after_run(void **state)
+{
+	char *a1[] = { "run", "-j", "-u", "x*", NULL };
+	char *a2[] = { "history", "--since", "1h", NULL };
+	struct run_options ro;
+	struct read_options got;
+	char err[64] = "";
+
+	(void)state;
+	assert_int_equal(options_parse_run(4, a1, &ro, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(options_parse_read(READ_HISTORY, 3, a2, NOW_MS, &got, err, sizeof(err)),
+			 OPTIONS_OK);
+	assert_int_equal(got.json, 0);
+	assert_int_equal(got.n_unit_globs, 0);
+	assert_int_equal(got.since_ms, NOW_MS - 3600000);
+}
+
 /* ---- options_unit_matches ------------------------------------------------ */
 
 struct match_case {
@@ -586,7 +806,7 @@ static void test_unit_matches(void **state)
 
 #define N_TESTS                                                                               \
 	(ARRAY_SIZE(run_ok_cases) + ARRAY_SIZE(bad_cases) + ARRAY_SIZE(dump_ok_cases) +       \
-	 ARRAY_SIZE(match_cases) + 5)
+	 ARRAY_SIZE(match_cases) + ARRAY_SIZE(read_cases) + 7)
 
 int main(void)
 {
@@ -608,6 +828,9 @@ int main(void)
 	ADD("dump: 17th --unit is refused", test_dump_too_many_globs);
 	ADD("error message cut to the buffer", test_error_message_truncated);
 	ADD("parse twice in one process", test_parse_twice);
+	ADD_ROWS(read_cases, test_read);
+	ADD("read: usage texts", test_read_usage);
+	ADD("read: after a run parse", test_read_after_run);
 	if (n != N_TESTS) {
 		fprintf(stderr, "test table miscounted: %zu of %zu\n", n, (size_t)N_TESTS);
 		return 1;

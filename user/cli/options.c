@@ -576,8 +576,11 @@ enum options_result options_parse_read(enum read_command cmd, int argc, char **a
 			ret->unit_globs[ret->n_unit_globs++] = optarg;
 			break;
 		case 'n':
+			/* Named as written: "--top 3", "--top=3", "-n 3" or "-n3". */
 			if (cmd != READ_REPORT)
-				return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+				return fail(err, errlen, "unknown option '%s'",
+					    strncmp(argv[optarg == argv[optind - 1] ? optind - 2 : optind - 1],
+						    "--", 2) == 0 ? "--top" : "-n");
 			if (parse_uint(optarg, 1000, &v) || v == 0)
 				return fail(err, errlen, "--top: '%s' is not a number from 1 to 1000", optarg);
 			ret->top = (int)v;

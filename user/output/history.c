@@ -111,12 +111,19 @@ int history_text_unit(FILE *f, const struct db_series *s)
 {
 	char name[512], rss_line[3 * HISTORY_SPARK_WIDTH + 1], starts_line[3 * HISTORY_SPARK_WIDTH + 1];
 	char a[32], b[32], c[32], t0[40], t1[40];
-	double *v = calloc(s->n ? s->n : 1, sizeof(*v));
-	const struct db_point *first = &s->p[0], *last = &s->p[s->n - 1];
+	double *v;
+	const struct db_point *first, *last;
+	char boot[FIG_BOOT_ID_MAX * 4];
 	uint64_t peak = 0;
 
+	if (!s->n)
+		return 0;
+	first = &s->p[0];
+	last = &s->p[s->n - 1];
+	v = calloc(s->n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	escape_terminal(boot, sizeof(boot), s->boot_id, 8);
 	for (uint32_t i = 0; i < s->n; i++) {
 		v[i] = (double)history_rss_kib(&s->p[i]);
 		if (history_rss_kib(&s->p[i]) > peak)
@@ -132,12 +139,12 @@ int history_text_unit(FILE *f, const struct db_series *s)
 	free(v);
 	escape_terminal(name, sizeof(name), s->unit, strlen(s->unit));
 	fprintf(f, "%s\n  rss    %s  %s -> %s (peak %s)\n  starts %s  %llu (%llu execs, %llu exits, %llu failed)\n"
-		   "  %s .. %s, %u rows, boot %.8s\n",
+		   "  %s .. %s, %u rows, boot %s\n",
 		name, rss_line, mib(history_rss_kib(first), a, sizeof(a)),
 		mib(history_rss_kib(last), b, sizeof(b)), mib(peak, c, sizeof(c)), starts_line,
 		(unsigned long long)last->starts, (unsigned long long)last->execs,
 		(unsigned long long)last->exits, (unsigned long long)last->exits_failed,
 		clock_format_iso8601(first->t_ms, t0, sizeof(t0)),
-		clock_format_iso8601(last->t_ms, t1, sizeof(t1)), s->n, s->boot_id);
+		clock_format_iso8601(last->t_ms, t1, sizeof(t1)), s->n, boot);
 	return 0;
 }

@@ -175,7 +175,8 @@ void report_json_figures(struct json_writer *w, const char *key, const struct db
 		if (f[i].text)
 			json_kv_string(w, f[i].name, f[i].text);
 		else
-			json_kv_double(w, f[i].name, f[i].value, 1);
+			json_kv_double(w, f[i].name, f[i].value,
+				       f[i].value == (double)(int64_t)f[i].value ? 1 : 3);
 	}
 	json_object_end(w);
 }
@@ -490,7 +491,7 @@ void report_format_alerts(char *dst, size_t size, const struct fig_unit *u)
 void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n, int wide)
 {
 	int uw = UNIT_COLUMN_MIN;
-	char name[UNIT_COLUMN_MAX * 4 + 1], exe[96], status[128], period[16], life[16], first[24], last[24], rss[16],
+	char name[UNIT_COLUMN_MAX * 4 + 1], exe[96], status[128], period[16], life[16], first[24], last[24], rss[24],
 		growth[20], eta[16], alerts[32];
 
 	/* As wide as the longest name (a machine's units are "MACHINE:unit"), within reason. */
@@ -517,9 +518,18 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 		report_format_status(status, sizeof(status), u);
 		format_ms(period, sizeof(period), m ? fig_exe_period_ms(m) : NAN);
 		format_ms(life, sizeof(life), m ? fig_exe_lifetime_pct_ms(m, 50) : NAN);
-		if (mem->sampled_ms) {
+		if (mem->sampled_ms && mem->count >= 0) {
+			/* A kernel count (kernel:dying_cgroups): the number, and its growth per second. */
+			snprintf(rss, sizeof(rss), "%lld", (long long)mem->count);
+			snprintf(growth, sizeof(growth), "%.1f", mem->growth_kib_per_s);
+			snprintf(eta, sizeof(eta), "-");
+		} else if (mem->sampled_ms) {
+			/* A kernel pseudo-unit (kernel:slab, ...) has no processes: its figure is its charge. */
 			format_kib(rss, sizeof(rss),
-				   (double)(mem->rss_anon_kib + mem->rss_file_kib + mem->rss_shmem_kib));
+				   strncmp(u->name, "kernel:", 7) == 0 && mem->memcg_usage_bytes >= 0
+					   ? mem->memcg_usage_bytes / 1024.0
+					   : (double)(mem->rss_anon_kib + mem->rss_file_kib +
+						      mem->rss_shmem_kib));
 			format_kib(growth, sizeof(growth), mem->growth_kib_per_s);
 			if (mem->gone)
 				snprintf(eta, sizeof(eta), "gone");

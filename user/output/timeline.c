@@ -138,8 +138,8 @@ int timeline__add_finding(struct timeline *t, const struct db_finding *f)
 	tf->f = *f;
 	tf->f.kind = own(tf, f->kind, &failed);
 	tf->f.unit = own(tf, f->unit, &failed);
-	tf->f.machine = own(tf, f->machine, &failed);
-	tf->f.subject = own(tf, f->subject, &failed);
+	tf->f.machine = own(tf, f->machine ? f->machine : "", &failed);
+	tf->f.subject = own(tf, f->subject ? f->subject : "", &failed);
 	own_figures(tf, tf->f.start, tf->f.n_start, &failed);
 	own_figures(tf, tf->f.peak, tf->f.n_peak, &failed);
 	own_figures(tf, tf->f.end, tf->f.n_end, &failed);
@@ -264,10 +264,17 @@ void timeline_finding_summary(char *dst, size_t size, const char *kind, const st
 			 isnan(s) ? "?" : report_signal_name((uint32_t)s, sig, sizeof(sig)),
 			 num(fig, n, "crashes"));
 	} else if (strcmp(kind, "fork_storm") == 0) {
-		snprintf(dst, size, "forking %.1f/s, exec %.1f/s; %.0f forks failed (pids %.0f of %.0f)",
+		double cur = num(fig, n, "pids_current"), max = num(fig, n, "pids_max");
+		char pids[64] = "";
+
+		/* -1: no pids controller, or no limit. */
+		if (cur >= 0 && max >= 0)
+			snprintf(pids, sizeof(pids), " (pids %.0f of %.0f)", cur, max);
+		else if (cur >= 0)
+			snprintf(pids, sizeof(pids), " (pids %.0f, no limit)", cur);
+		snprintf(dst, size, "forking %.1f/s, exec %.1f/s; %.0f forks failed%s",
 			 num(fig, n, "window_fork_rate_per_s"), num(fig, n, "exec_rate_per_s"),
-			 num(fig, n, "forks_failed"), num(fig, n, "pids_current"),
-			 num(fig, n, "pids_max"));
+			 num(fig, n, "forks_failed"), pids);
 	} else if (strcmp(kind, "churn_growth") == 0) {
 		const struct db_figure *storm = figure(fig, n, "storm_unit");
 		const struct db_figure *other = figure(fig, n, "ambiguous_with");
@@ -280,6 +287,16 @@ void timeline_finding_summary(char *dst, size_t size, const char *kind, const st
 	} else {
 		snprintf(dst, size, "%u figures", n);
 	}
+}
+
+/* A finding's executable: its subject (respawn storms), else its figure (crash storms), else null. */
+static const char *finding_executable(const struct db_finding *d)
+{
+	const struct db_figure *f = figure(d->start, d->n_start, "executable");
+
+	if (d->subject && d->subject[0])
+		return d->subject;
+	return f && f->text && f->text[0] ? f->text : NULL;
 }
 
 /* "LEAK SUSPECT" from "leak_suspect". */
@@ -299,7 +316,8 @@ static void text_event(struct timeline *t, const struct tl_event *e, FILE *f)
 	clock_format_iso8601(e->t_ms, when, sizeof(when));
 	switch (e->kind) {
 	case TL_BOOT:
-		fprintf(f, "%s  BOOT %s\n", when, t->boots[e->index].id);
+		escape_terminal(unit, sizeof(unit), t->boots[e->index].id, strlen(t->boots[e->index].id));
+		fprintf(f, "%s  BOOT %s\n", when, unit);
 		break;
 	case TL_FINDING_STARTED:
 	case TL_FINDING_ENDED: {
@@ -313,9 +331,10 @@ static void text_event(struct timeline *t, const struct tl_event *e, FILE *f)
 		else
 			timeline_finding_summary(line, sizeof(line), d->kind, d->peak, d->n_peak);
 		exe[0] = '\0';
-		if (d->subject[0]) {
+		if (finding_executable(d)) {
 			exe[0] = ' ';
-			escape_terminal(exe + 1, sizeof(exe) - 1, d->subject, strlen(d->subject));
+			escape_terminal(exe + 1, sizeof(exe) - 1, finding_executable(d),
+					strlen(finding_executable(d)));
 		}
 		if (start)
 			fprintf(f, "%s  %s %s%s: %s\n", when, what, unit, exe, line);
@@ -358,7 +377,9 @@ static void json_flat_figures(struct json_writer *w, const struct db_figure *fig
 		if (fig[i].text)
 			json_kv_string(w, fig[i].name, fig[i].text);
 		else
-			json_kv_double(w, fig[i].name, fig[i].value, 1);
+			/* Whole figures as before (40.0); fractions keep what they say (R² 0.987). */
+			json_kv_double(w, fig[i].name, fig[i].value,
+				       fig[i].value == (double)(int64_t)fig[i].value ? 1 : 3);
 	}
 }
 
@@ -383,7 +404,7 @@ static void json_event(struct timeline *t, const struct tl_event *e, struct json
 		json_kv_string(w, "kind", kind_names[e->kind]);
 		json_kv_string(w, "finding", d->kind);
 		report_json_unit_name(w, d->unit);
-		json_kv_string(w, "executable", d->subject[0] ? d->subject : NULL);
+		json_kv_string(w, "executable", finding_executable(d));
 		json_kv_string(w, "started", clock_format_iso8601(d->started_ms, when, sizeof(when)));
 		if (e->kind == TL_FINDING_STARTED) {
 			json_flat_figures(w, d->start, d->n_start);

@@ -42,8 +42,9 @@ int timeline__write_json(struct timeline *t, FILE *f);
 int timeline__write_text(struct timeline *t, FILE *f);
 
 /*
- * One line saying what a finding was: "growing 2048.0 KiB/s (R² 0.99), rss
- * 83.0 MiB", "starts 164 in the window, every 249 ms", ... from its figures.
+ * One line saying what a finding was, from its figures: "growing 2048.0
+ * KiB/s (R² 1.00 over 39 s), rss 81.5 MiB", "51 starts in the window (51
+ * failed), every 110 ms; 51 starts in all", ...
  */
 void timeline_finding_summary(char *dst, size_t size, const char *kind, const struct db_figure *fig,
 			      uint32_t n);

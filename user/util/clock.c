@@ -109,6 +109,14 @@ int clock_parse_since(const char *s, int64_t now_ms, int64_t *ret_unix_ms)
 		end++;
 	if (*end)
 		return -EINVAL;
-	*ret_unix_ms = (int64_t)timegm(&tm) * 1000;
+	{
+		/* timegm() would move 2026-02-31 into March: a date that is not one is refused. */
+		int mday = tm.tm_mday, mon = tm.tm_mon, year = tm.tm_year;
+		time_t t = timegm(&tm);
+
+		if (tm.tm_mday != mday || tm.tm_mon != mon || tm.tm_year != year)
+			return -EINVAL;
+		*ret_unix_ms = (int64_t)t * 1000;
+	}
 	return 0;
 }
