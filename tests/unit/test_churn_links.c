@@ -62,7 +62,7 @@ static const char *const names[] = { "supervisor.service", "steady.service", "le
  * logger 2 KiB per chatty start, one cgroup dies per crashloop start; steady
  * is flat, the leaker grows 256 KiB/s from the start.
  */
-static void run_machine(struct seen *s, int two_storms)
+static void run_machine(struct seen *s, int two_storms, int storm_unit_new)
 {
 	struct churn_links *c = churn_links__new();
 	uint32_t x = 7;
@@ -79,16 +79,18 @@ static void run_machine(struct seen *s, int two_storms)
 			crash_starts += 4;
 		if (two_storms && t > 70000 && t <= 200000 && t % 2000 == 0)
 			chatty_starts += 5;
-		churn_links__record(c, "crashloop.service", t, 0, crash_starts, 0);
-		churn_links__record(c, "chatty.service", t, 0, chatty_starts, 0);
+		/* A unit systemd starts for the first time with the storm is seen only from then. */
+		if (!storm_unit_new || t > 60000)
+			churn_links__record(c, "crashloop.service", t, 0, crash_starts, 0, 0);
+		churn_links__record(c, "chatty.service", t, 0, chatty_starts, 0, 0);
 		churn_links__record(c, names[SUP], t, 10000 + 64.0 * (crash_starts - 1) + 8 * noise(&x),
-				    1, 1);
-		churn_links__record(c, names[STEADY], t, 50000 + 32 * noise(&x), 1, 1);
-		churn_links__record(c, names[LEAKER], t, 20000 + 0.256 * t + 16 * noise(&x), 1, 1);
-		churn_links__record(c, names[SLAB], t, 100000 + 64 * noise(&x), 0, 1);
+				    1, 0, 1);
+		churn_links__record(c, names[STEADY], t, 50000 + 32 * noise(&x), 1, 0, 1);
+		churn_links__record(c, names[LEAKER], t, 20000 + 0.256 * t + 16 * noise(&x), 1, 0, 1);
+		churn_links__record(c, names[SLAB], t, 100000 + 64 * noise(&x), 0, 0, 1);
 		churn_links__record(c, names[LOGGER], t, 30000 + 2.0 * (chatty_starts - 1) + 4 * noise(&x),
-				    1, 1);
-		churn_links__record(c, names[DYING], t, (double)(crash_starts - 1) + 3, 0, 1);
+				    1, 0, 1);
+		churn_links__record(c, names[DYING], t, (double)(crash_starts - 1) + 3, 0, 0, 1);
 		/* Flagged 3 s after each storm began, as the detector would. */
 		if (t >= 63000 && t <= 230000 && crash_starts > 1)
 			storms[n++] = (struct churn_storm){ "crashloop.service", crash_starts, 63000 };
@@ -105,7 +107,7 @@ static void test_one_storm(void **state)
 	struct seen s = { 0 };
 
 	(void)state;
-	run_machine(&s, 0);
+	run_machine(&s, 0, 0);
 	assert_int_equal(s.started[SUP], 1);
 	assert_string_equal(s.storm[SUP], "crashloop.service");
 	assert_true(fabs(s.per_start[SUP] - 64.0) < 64.0 * 0.05);
@@ -124,7 +126,7 @@ static void test_two_storms(void **state)
 	struct seen s = { 0 };
 
 	(void)state;
-	run_machine(&s, 1);
+	run_machine(&s, 1, 0);
 	assert_int_equal(s.started[SUP], 1);
 	assert_string_equal(s.storm[SUP], "crashloop.service");
 	assert_true(fabs(s.per_start[SUP] - 64.0) < 64.0 * 0.05);
@@ -134,11 +136,24 @@ static void test_two_storms(void **state)
 	assert_int_equal(s.started[STEADY] + s.started[LEAKER] + s.started[SLAB], 0);
 }
 
+/* The storm unit appears with its storm (no history before it): its pre-window is flat, still linked. */
+static void test_storm_unit_new(void **state)
+{
+	struct seen s = { 0 };
+
+	(void)state;
+	run_machine(&s, 0, 1);
+	assert_int_equal(s.started[SUP], 1);
+	assert_true(fabs(s.per_start[SUP] - 64.0) < 64.0 * 0.05);
+	assert_int_equal(s.started[STEADY] + s.started[LEAKER] + s.started[SLAB] + s.started[LOGGER], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_storm),
 		cmocka_unit_test(test_two_storms),
+		cmocka_unit_test(test_storm_unit_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

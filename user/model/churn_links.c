@@ -26,6 +26,7 @@ struct history {
 	int64_t seen_ms;
 	double value;
 	uint64_t starts;
+	uint64_t starts_before; /* its starts before this run first saw it */
 	struct point p[CHURN_HISTORY]; /* ring, oldest at (head - n) */
 	uint32_t head, n;
 };
@@ -176,7 +177,7 @@ static struct history *history_of(struct churn_links *c, const char *name, int64
 }
 
 void churn_links__record(struct churn_links *c, const char *name, int64_t now_ms, double value,
-			 uint64_t starts, int candidate)
+			 uint64_t starts, uint64_t starts_before, int candidate)
 {
 	struct history *e;
 
@@ -185,6 +186,8 @@ void churn_links__record(struct churn_links *c, const char *name, int64_t now_ms
 	e = history_of(c, name, now_ms, 1);
 	if (!e)
 		return;
+	if (!e->seen_ms)
+		e->starts_before = starts_before;
 	e->seen_ms = now_ms;
 	e->value = value;
 	e->starts = starts;
@@ -214,17 +217,29 @@ static const struct point *point_at(const struct history *e, uint32_t k)
 	return &e->p[(e->head + CHURN_HISTORY - e->n + k) % CHURN_HISTORY];
 }
 
-/* The storm unit's starts at time t (its point then, or the nearest before). -1: unknown. */
+/*
+ * The storm unit's starts at time t: its point then, or the nearest before;
+ * before it was first seen, what it had then (a unit that appears with the
+ * storm, like a getty systemd starts for the first time, had not started
+ * before: its pre-window is flat, which is what tells per start from per
+ * second). -1: never seen.
+ */
 static int64_t starts_at(const struct history *s, int64_t t_ms)
 {
 	int64_t best = -1;
 
-	for (uint32_t k = 0; s && k < s->n; k++) {
+	if (!s || !s->n)
+		return -1;
+	for (uint32_t k = 0; k < s->n; k++) {
 		const struct point *p = point_at(s, k);
 
-		if (p->t_ms <= t_ms)
-			best = p->starts;
+		if (p->t_ms > t_ms)
+			break;
+		best = p->starts;
 	}
+	/* Before its first point: only if that point is its first sight (the ring did not drop older ones). */
+	if (best < 0 && s->n < CHURN_HISTORY)
+		best = (int64_t)s->starts_before;
 	return best;
 }
 

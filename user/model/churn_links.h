@@ -62,12 +62,14 @@ void churn_links__free(struct churn_links *c);
 
 /*
  * This sample's figure of a name: a unit's memory (KiB) or a kernel figure
- * (KiB, or a count), and its cumulative starts (0 for a kernel figure).
- * candidate: whether it may be linked as the one that grows (a kernel figure,
- * a unit with memory). Call for every name, then churn_links__observe().
+ * (KiB, or a count), its cumulative starts (0 for a kernel figure) and those
+ * it had before this run began (read at its first record: a unit first seen
+ * with its storm had these before). candidate: whether it may be linked as
+ * the one that grows (a kernel figure, a unit with memory). Call for every
+ * name, then churn_links__observe().
  */
 void churn_links__record(struct churn_links *c, const char *name, int64_t now_ms, double value,
-			 uint64_t starts, int candidate);
+			 uint64_t starts, uint64_t starts_before, int candidate);
 
 /*
  * The storms now (a storm missing from the list has ended): pairs are made,

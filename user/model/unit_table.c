@@ -1316,11 +1316,14 @@ static void run_churn(struct unit_table *t, struct fig_boot *cur, int64_t now_ms
 	for (uint32_t i = 0; i < cur->n_units; i++) {
 		const struct fig_unit *u = &cur->units[i];
 		int live = u->mem.sampled_ms == now_ms && !u->mem.gone;
+		const struct fig_unit *base;
 		int64_t since = 0;
 
 		if (!live && u->last_ms < t->last_ms)
 			continue; /* nothing of it this sample */
-		churn_links__record(t->churn, u->name, now_ms, live ? churn_value(u) : 0, u->starts, live);
+		base = fig_boot_find_unit(&t->base_cur, u->name);
+		churn_links__record(t->churn, u->name, now_ms, live ? churn_value(u) : 0, u->starts,
+				    base ? base->starts : 0, live);
 		for (uint32_t e = 0; e < u->n_exes; e++)
 			if (u->exes[e].respawn_class == RESPAWN_STORM && u->exes[e].storm_since_ms &&
 			    (!since || u->exes[e].storm_since_ms < since))
