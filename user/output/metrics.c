@@ -72,6 +72,9 @@ enum family_id {
 	F_UNIT_KILLS_SENT,
 	F_CHURN_BYTES,
 	F_CHURN_COUNT,
+	F_UNIT_CHARGED,
+	F_UNIT_KERNEL,
+	F_UNIT_COUNT,
 	F_COUNT,
 };
 
@@ -136,6 +139,12 @@ static const struct family families[F_COUNT] = {
 			    "Memory growing_unit gains per start of storm_unit, while the link stands." },
 	[F_CHURN_COUNT] = { "rcatrace_churn_growth_count_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
 			    "A kernel count (kernel:dying_cgroups) gained per start of storm_unit." },
+	[F_UNIT_CHARGED] = { "rcatrace_unit_charged_bytes", FAMILY_GAUGE, MERGE_SUM, 0,
+			     "Memory charged to the unit's cgroup (memory.current); a kernel:* pseudo-unit's figure." },
+	[F_UNIT_KERNEL] = { "rcatrace_unit_kernel_bytes", FAMILY_GAUGE, MERGE_SUM, 0,
+			    "The kernel's part of the unit's charge (slab, stacks, sockets, percpu)." },
+	[F_UNIT_COUNT] = { "rcatrace_unit_count", FAMILY_GAUGE, MERGE_SUM, 0,
+			   "A pseudo-unit's count: kernel:dying_cgroups, cgroups removed but not yet freed." },
 };
 
 struct sample {
@@ -472,7 +481,14 @@ static void collect_unit(struct metrics *m, const struct fig_unit *u, const char
 	if (mem->sampled_ms > 0)
 		push_u(m, F_UNIT_RESIDENT, labels_copy(&l, &base),
 		       (mem->rss_anon_kib + mem->rss_file_kib + mem->rss_shmem_kib) * 1024);
-	if (isfinite(mem->growth_kib_per_s))
+	if (mem->sampled_ms > 0 && mem->memcg_usage_bytes >= 0)
+		push_u(m, F_UNIT_CHARGED, labels_copy(&l, &base), (uint64_t)mem->memcg_usage_bytes);
+	if (mem->sampled_ms > 0 && mem->kernel_bytes >= 0)
+		push_u(m, F_UNIT_KERNEL, labels_copy(&l, &base), (uint64_t)mem->kernel_bytes);
+	if (mem->sampled_ms > 0 && mem->count >= 0)
+		push_u(m, F_UNIT_COUNT, labels_copy(&l, &base), (uint64_t)mem->count);
+	/* A count's growth is per second in its own unit, not bytes. */
+	if (isfinite(mem->growth_kib_per_s) && mem->count < 0)
 		push_d(m, F_UNIT_GROWTH, labels_copy(&l, &base), mem->growth_kib_per_s * 1024);
 	push_u(m, F_UNIT_LEAK, labels_copy(&l, &base), mem->leak_suspect ? 1 : 0);
 	if (mem->exhaustion_eta_s >= 0)
