@@ -521,7 +521,10 @@ void report_text_units(FILE *f, const struct fig_unit *const *units, uint32_t n,
 		if (mem->sampled_ms && mem->count >= 0) {
 			/* A kernel count (kernel:dying_cgroups): the number, and its growth per second. */
 			snprintf(rss, sizeof(rss), "%lld", (long long)mem->count);
-			snprintf(growth, sizeof(growth), "%.1f", mem->growth_kib_per_s);
+			if (isnan(mem->growth_kib_per_s))
+				snprintf(growth, sizeof(growth), "-");
+			else
+				snprintf(growth, sizeof(growth), "%.1f", mem->growth_kib_per_s);
 			snprintf(eta, sizeof(eta), "-");
 		} else if (mem->sampled_ms) {
 			/* A kernel pseudo-unit (kernel:slab, ...) has no processes: its figure is its charge. */
