@@ -317,6 +317,12 @@ if have promtool; then
 	assert_eq "promtool check rules" 0 "$?"
 	(cd "$REPO/contrib" && promtool test rules rcatrace-alerts.test.yml) > "$WORK/promtool.out" 2>&1
 	assert_eq "promtool test rules" "0" "$?"
+	# The fleet's recording rules: valid, and computing what their tests say.
+	(cd "$REPO/contrib" && promtool check rules rcatrace-fleet.rules.yml &&
+		promtool test rules rcatrace-fleet.rules.test.yml) > "$WORK/promtool.out" 2>&1
+	assert_eq "promtool check and test the fleet rules" "0" "$?"
+elif [ "${CI:-}" = true ]; then
+	fail "no promtool (scripts/install-deps.sh test installs prometheus)"
 fi
 stop_servers
 finish
