@@ -953,6 +953,47 @@ static void test_each_series(void **state)
 	fig_state_free(&s);
 }
 
+/*
+ * Memory that wanders by a little is written once a minute, not every sample;
+ * a counter's change, or a move of more than 1/64, at once.
+ */
+static void test_series_wander(void **state)
+{
+	struct series_seen seen = { 0 };
+	struct fig_state s;
+	struct fig_boot *b;
+	struct fig_unit *u;
+	struct db *db = open_ok(DB_WRITE, NULL);
+
+	(void)state;
+	fig_state_init(&s);
+	b = fig_state_boot(&s, "boot-a");
+	u = fig_boot_unit(b, "daemon.service");
+	for (int t = 0; t < 110; t++) {
+		/* 64 MiB, wandering by 4 KiB each second (1/64 would be 1 MiB). */
+		u->mem.rss_anon_kib = 65536 + (t % 2) * 4;
+		if (t == 30)
+			u->starts++; /* a counter: written at once */
+		if (t == 40 || t == 41)
+			u->mem.rss_anon_kib += 2048; /* more than 1/64 up at 40, back down at 42 */
+		assert_int_equal(db__add_sample_series(db, b, T0 + t * 1000), 0);
+	}
+	assert_int_equal(db__each_series(db, NULL, NULL, collect_series, &seen), 0);
+	assert_int_equal(seen.calls, 1);
+	/*
+	 * The first; the start; up 2 MiB; down again; then the wander, once a
+	 * minute after that (at 102 s it is where it was written at 42 s: the
+	 * first changed value after the minute, at 103 s).
+	 */
+	assert_int_equal(seen.s[0].n, 5);
+	assert_int_equal(seen.s[0].t[1], T0 + 30000);
+	assert_int_equal(seen.s[0].t[2], T0 + 40000);
+	assert_int_equal(seen.s[0].t[3], T0 + 42000);
+	assert_int_equal(seen.s[0].t[4], T0 + 103000);
+	db__free(db);
+	fig_state_free(&s);
+}
+
 /* want skips a unit; a range keeps the rows within it (inclusive) and the units with rows there. */
 static void test_each_series_filters(void **state)
 {
@@ -1372,6 +1413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_machine_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine_rows_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series_wander, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_series_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_series_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finding_peak, setup, teardown),

@@ -225,6 +225,9 @@ struct unit_slot {
 	uint64_t content; /* hash of the figures in its row: unchanged, not rewritten */
 	uint64_t series;  /* hash of its last series values; 0: none written by this handle */
 	uint64_t extras;  /* hash of its kill and fork-error counts as written */
+	uint64_t counters; /* hash of the series' counters as last written */
+	uint64_t mem_kib;  /* its memory as last written (RSS, or a pseudo-unit's figure) */
+	int64_t series_ms; /* when its last series row was written */
 };
 
 struct db {
@@ -1376,6 +1379,39 @@ int db__save_state(struct db *db, const struct fig_state *st, int sync)
 
 /* ---- the time series --------------------------------------------------- */
 
+/* What a series row counts (starts ... kills received, a pseudo-unit's count): any change is written. */
+static uint64_t counters_hash(const uint64_t v[SERIES_VALUES])
+{
+	uint64_t h = fnv(FNV_SEED, v + 3, 7 * sizeof(*v));
+
+	h = fnv(h, v + 12, sizeof(*v));
+	return h ? h : 1;
+}
+
+/* Its memory: RSS, or the charge where there is no RSS (a kernel pseudo-unit). */
+static uint64_t series_mem_kib(const uint64_t v[SERIES_VALUES])
+{
+	uint64_t rss = v[0] + v[1] + v[2];
+
+	return rss || v[10] == UINT64_MAX ? rss : v[10];
+}
+
+/*
+ * A unit's series row is due when a counter changed, or its memory moved by
+ * more than 1/64 (a leak of 1 MiB/s on 60 MiB: every sample), or it changed
+ * at all and a minute passed: a figure that wanders by a few KiB every
+ * second (slab, a daemon's heap) does not commit a page every sample.
+ */
+static int series_due(const struct unit_slot *slot, const uint64_t v[SERIES_VALUES], int64_t t_ms)
+{
+	uint64_t mem = series_mem_kib(v), last = slot->mem_kib;
+	uint64_t moved = mem > last ? mem - last : last - mem;
+
+	if (!slot->series || slot->counters != counters_hash(v))
+		return 1;
+	return moved > last / 64 || t_ms - slot->series_ms >= MACHINE_QUIET_MS;
+}
+
 /* A machine row is due when it moved by 1/64 of its used memory, or has not been written for a while. */
 static int machine_due(const struct db *db, const struct db_machine_point *m, int64_t t_ms)
 {
@@ -1432,7 +1468,7 @@ int db__add_sample(struct db *db, const struct fig_boot *b, const struct db_mach
 		h = fnv(FNV_SEED, v, sizeof(v));
 		h = h ? h : 1;
 		slot = slot_of(db, unit_key(b->boot_id, u->name));
-		if (slot && slot->series == h)
+		if (slot && (slot->series == h || !series_due(slot, v, t_ms)))
 			continue;
 		/* One transaction per sample, begun at its first change: a quiet sample writes nothing. */
 		if (!began) {
@@ -1468,8 +1504,12 @@ int db__add_sample(struct db *db, const struct fig_boot *b, const struct db_mach
 				bind_U(s, 3 + k, v[k]);
 		}
 		err = run(s);
-		if (!err && slot)
+		if (!err && slot) {
 			slot->series = h;
+			slot->counters = counters_hash(v);
+			slot->mem_kib = series_mem_kib(v);
+			slot->series_ms = t_ms;
+		}
 	}
 	/*
 	 * The machine's row rides along with a sample that writes anyway; on a
