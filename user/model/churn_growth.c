@@ -723,6 +723,20 @@ static void evaluate(const struct churn_growth *g, const struct churn_growth_con
 	r.verdict = CHURN_GROWTH_LINKED;
 	r.reason = CHURN_GROWTH_GROWS_PER_START;
 out:
+	/*
+	 * A standing link ends for what says the cost is gone: growth that
+	 * stopped, turned, or went back to growing on its own or too little per
+	 * start. A sample in which a test of the noise, the line or the steps
+	 * falls short (a batched counter moves in 128 KiB steps) leaves it as it
+	 * was: a link said and unsaid every few seconds is noise for the reader.
+	 */
+	if (linked && r.verdict != CHURN_GROWTH_LINKED &&
+	    (r.reason == CHURN_GROWTH_NOISY || r.reason == CHURN_GROWTH_POOR_FIT ||
+	     r.reason == CHURN_GROWTH_STEP || r.reason == CHURN_GROWTH_COLLINEAR ||
+	     r.reason == CHURN_GROWTH_CONFIRMING)) {
+		r.verdict = CHURN_GROWTH_LINKED;
+		r.reason = CHURN_GROWTH_GROWS_PER_START;
+	}
 	*ret = r;
 }
 

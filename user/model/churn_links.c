@@ -222,13 +222,14 @@ static const struct point *point_at(const struct history *e, uint32_t k)
  * before it was first seen, what it had then (a unit that appears with the
  * storm, like a getty systemd starts for the first time, had not started
  * before: its pre-window is flat, which is what tells per start from per
- * second). -1: never seen.
+ * second); a storm unit first seen this very sample has no point yet, only
+ * that. -1: never seen.
  */
 static int64_t starts_at(const struct history *s, int64_t t_ms)
 {
 	int64_t best = -1;
 
-	if (!s || !s->n)
+	if (!s)
 		return -1;
 	for (uint32_t k = 0; k < s->n; k++) {
 		const struct point *p = point_at(s, k);
