@@ -137,13 +137,13 @@ static const struct family families[F_COUNT] = {
 				"Fatal signals processes of the unit sent to other processes this boot." },
 	[F_CHURN_BYTES] = { "rcatrace_churn_growth_bytes_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
 			    "Memory growing_unit gains per start of storm_unit, while the link stands." },
-	[F_CHURN_COUNT] = { "rcatrace_churn_growth_count_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
+	[F_CHURN_COUNT] = { "rcatrace_churn_growth_objects_per_start", FAMILY_GAUGE, MERGE_SUM, 1,
 			    "A kernel count (kernel:dying_cgroups) gained per start of storm_unit." },
 	[F_UNIT_CHARGED] = { "rcatrace_unit_charged_bytes", FAMILY_GAUGE, MERGE_SUM, 0,
 			     "Memory charged to the unit's cgroup (memory.current); a kernel:* pseudo-unit's figure." },
 	[F_UNIT_KERNEL] = { "rcatrace_unit_kernel_bytes", FAMILY_GAUGE, MERGE_SUM, 0,
 			    "The kernel's part of the unit's charge (slab, stacks, sockets, percpu)." },
-	[F_UNIT_COUNT] = { "rcatrace_unit_count", FAMILY_GAUGE, MERGE_SUM, 0,
+	[F_UNIT_COUNT] = { "rcatrace_unit_objects", FAMILY_GAUGE, MERGE_SUM, 0,
 			   "A pseudo-unit's count: kernel:dying_cgroups, cgroups removed but not yet freed." },
 };
 
