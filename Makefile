@@ -48,7 +48,7 @@ PURE_MODULES := output/escape output/json_writer collect/mountinfo collect/unit_
 		collect/unit_resolver collect/record cli/options util/clock model/crash_storm \
 		model/figures store/db store/findings model/respawn_detector output/report \
 		model/unit_table model/memory_growth model/fork_storm collect/cgroup_controllers \
-		cli/cli_error output/metrics output/timeline output/history output/html_report collect/kernel_memory model/churn_growth model/churn_links util/atomic_file util/signals cli/system_parse util/notify
+		cli/cli_error output/metrics output/timeline output/history output/html_report collect/kernel_memory model/churn_growth model/churn_links util/atomic_file util/signals cli/system_parse util/notify util/small_file
 # Modules that drive the kernel or the terminal.
 SYS_MODULES  := collect/loader collect/sampler output/view output/exporter cli/system cli/cmd_run cli/cmd_dump cli/store_reader cli/cmd_timeline cli/cmd_history cli/cmd_report cli/main \
 		output/metrics_server

@@ -174,6 +174,28 @@ static enum options_result fail(char *err, size_t errlen, const char *fmt, ...)
 	return OPTIONS_ERROR;
 }
 
+/* getopt's ':' (a missing value) and '?' (an unknown option), said the same way by every command. */
+static enum options_result bad_option(int c, char **argv, char *err, size_t errlen)
+{
+	if (c == ':')
+		return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+	/* In a cluster (-jx) argv names the cluster: name the letter. */
+	if (optopt > 0 && optopt < 256)
+		return fail(err, errlen, "unknown option '-%c'", optopt);
+	return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+}
+
+/* --unit GLOB, repeatable. 0, or OPTIONS_ERROR with err set. */
+static int add_unit_glob(const char **globs, int *n, const char *glob, char *err, size_t errlen)
+{
+	if (*n >= OPTIONS_MAX_UNIT_GLOBS)
+		return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
+	if (!*glob)
+		return fail(err, errlen, "--unit: the pattern is empty");
+	globs[(*n)++] = glob;
+	return 0;
+}
+
 /* The smallest ring buffer: one page, and no less than 4096 bytes. */
 static unsigned long ringbuf_min_bytes(void)
 {
@@ -397,11 +419,8 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 				return fail(err, errlen, "--state-interval: '%s' must be between 0.1 and 3600 seconds", optarg);
 			break;
 		case 'u':
-			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
-				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
-			if (!*optarg)
-				return fail(err, errlen, "--unit: the pattern is empty");
-			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			if (add_unit_glob(ret->unit_globs, &ret->n_unit_globs, optarg, err, errlen))
+				return OPTIONS_ERROR;
 			break;
 		case 's':
 			if (!*optarg)
@@ -458,13 +477,8 @@ enum options_result options_parse_run(int argc, char **argv, struct run_options 
 			    ret->retain_ms < 60000 || ret->retain_ms > 3650LL * 86400000)
 				return fail(err, errlen, "--retain: '%s' must be between 1 minute and 3650 days (e.g. 7d, 90d)", optarg);
 			break;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			/* In a cluster (-jx) argv names the cluster: name the letter. */
-			if (optopt > 0 && optopt < 256)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc)
@@ -501,11 +515,8 @@ enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
 		case 'h':
 			return OPTIONS_HELP;
 		case 'u':
-			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
-				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
-			if (!*optarg)
-				return fail(err, errlen, "--unit: the pattern is empty");
-			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			if (add_unit_glob(ret->unit_globs, &ret->n_unit_globs, optarg, err, errlen))
+				return OPTIONS_ERROR;
 			break;
 		case 'n':
 			if (parse_uint(optarg, INT32_MAX, &v) || v == 0)
@@ -522,13 +533,8 @@ enum options_result options_parse_dump(int argc, char **argv, int64_t now_ms,
 				return fail(err, errlen, "--state: the path is empty");
 			ret->state_path = optarg;
 			break;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			/* In a cluster (-jx) argv names the cluster: name the letter. */
-			if (optopt > 0 && optopt < 256)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc)
@@ -569,11 +575,8 @@ enum options_result options_parse_read(enum read_command cmd, int argc, char **a
 		case 'h':
 			return OPTIONS_HELP;
 		case 'u':
-			if (ret->n_unit_globs >= OPTIONS_MAX_UNIT_GLOBS)
-				return fail(err, errlen, "--unit: at most %d patterns", OPTIONS_MAX_UNIT_GLOBS);
-			if (!*optarg)
-				return fail(err, errlen, "--unit: the pattern is empty");
-			ret->unit_globs[ret->n_unit_globs++] = optarg;
+			if (add_unit_glob(ret->unit_globs, &ret->n_unit_globs, optarg, err, errlen))
+				return OPTIONS_ERROR;
 			break;
 		case 'n':
 			/* Named as written: "--top 3", "--top=3", "-n 3" or "-n3". */
@@ -603,12 +606,8 @@ enum options_result options_parse_read(enum read_command cmd, int argc, char **a
 				return fail(err, errlen, "--state: the path is empty");
 			ret->state_path = optarg;
 			break;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt > 0 && optopt < 256)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc)

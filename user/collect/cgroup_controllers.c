@@ -10,6 +10,7 @@
 
 #include "cgroup_controllers.h"
 #include "kernel_memory.h"
+#include "small_file.h"
 
 #define DEFAULT_PROC_ROOT "/proc"
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
@@ -64,41 +65,6 @@ static int roots_of(const struct cgroup_controllers_opts *o, struct roots *r)
 	return n < 0 || (size_t)n >= sizeof(r->cgroup2) ? -ENAMETOOLONG : 0;
 }
 
-/*
- * Reads at most size - 1 bytes of a regular file and NUL-terminates them.
- * O_NONBLOCK: a FIFO planted in a tree must not hang the sampler. Returns the
- * length or -errno.
- */
-static ssize_t read_small_file(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	struct stat st;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return err ? err : (ssize_t)len;
-}
 
 /* Decimal digits, then only a newline or nothing. Returns 0 or -1. */
 static int parse_u64(const char *s, const char *end, uint64_t *ret)
@@ -168,7 +134,7 @@ static int64_t read_value(const char *dir, const char *file, enum value_kind kin
 	n = snprintf(path, sizeof(path), "%s/%s", dir, file);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -1;
-	len = read_small_file(path, buf, sizeof(buf));
+	len = small_file_read(path, buf, sizeof(buf));
 	if (len < 0)
 		return -1;
 	switch (kind) {
@@ -389,7 +355,7 @@ int cgroup_controllers_read(const struct cgroup_controllers_opts *o, int pid,
 	n = snprintf(path, sizeof(path), "%s/%d/cgroup", r.proc, pid);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	len = read_small_file(path, buf, sizeof(buf));
+	len = small_file_read(path, buf, sizeof(buf));
 	if (len == -ENOENT) {
 		/* No such process, or a /proc without cgroup files (no cgroups at all). */
 		snprintf(path, sizeof(path), "%s/%d", r.proc, pid);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kernel_memory.h"
+#include "small_file.h"
 
 #define DEFAULT_PROC_ROOT "/proc"
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
@@ -20,41 +21,18 @@
 #define TEXT_MAX 16384
 
 /*
- * Reads a regular file into buf, NUL-terminated. O_NONBLOCK: a FIFO planted
- * where a cgroup file should be must not hang the sampler. A file that fills
- * the buffer loses its partial last line, so no line is ever read cut.
+ * A regular file into buf, NUL-terminated (small_file_read()); one that
+ * fills the buffer loses its partial last line, so no line is ever read cut.
  * Returns the length or -errno.
  */
 static ssize_t read_text(const char *path, char *buf, size_t size)
 {
-	size_t len = 0;
-	struct stat st;
-	int fd, err = 0;
+	ssize_t got = small_file_read(path, buf, size);
+	size_t len;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (err)
-		return err;
-	buf[len] = '\0';
+	if (got < 0)
+		return got;
+	len = (size_t)got;
 	if (len == size - 1) {
 		char *nl = strrchr(buf, '\n');
 
