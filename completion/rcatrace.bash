@@ -6,7 +6,7 @@ _rcatrace_units()
 {
 	# Unit names from the state file, when it is readable (dump reads it without root
 	# only if allowed); silently nothing otherwise.
-	local state=/var/lib/rcatrace/state i
+	local state=/var/lib/rcatrace/rcatrace.db i
 	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
 		case ${COMP_WORDS[i]} in
 		-s | --state) state=${COMP_WORDS[i + 1]} ;;
@@ -26,7 +26,7 @@ _rcatrace()
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		run | dump | help | version)
+		run | dump | timeline | history | report | help | version)
 			cmd=${COMP_WORDS[i]}
 			break
 			;;
@@ -34,7 +34,7 @@ _rcatrace()
 	done
 
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W 'run dump help version --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'run dump timeline history report help version --help --version' -- "$cur"))
 		return 0
 	fi
 
@@ -90,6 +90,33 @@ _rcatrace()
 			;;
 		esac
 		COMPREPLY=($(compgen -W '--json --unit --top --since --state --help' -- "$cur"))
+		;;
+	timeline | history | report)
+		case $prev in
+		-s | --state | --html)
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return 0
+			;;
+		-u | --unit)
+			COMPREPLY=($(compgen -W "$(_rcatrace_units)" -- "$cur"))
+			return 0
+			;;
+		--since | --until)
+			COMPREPLY=($(compgen -W '30m 2h 1d 7d' -- "$cur"))
+			return 0
+			;;
+		-n | --top)
+			return 0
+			;;
+		esac
+		case $cmd in
+		timeline | history)
+			COMPREPLY=($(compgen -W '--json --unit --since --until --state --help' -- "$cur"))
+			;;
+		report)
+			COMPREPLY=($(compgen -W '--html --unit --top --since --until --state --help' -- "$cur"))
+			;;
+		esac
 		;;
 	esac
 	return 0

@@ -85,7 +85,7 @@ else
 fi
 # Every option of every command's --help is in the man page and the completion.
 missing_man= missing_comp=
-for cmd in run dump; do
+for cmd in run dump timeline history report; do
 	for opt in $("$RCATRACE" "$cmd" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -qF -- "$(sed 's/-/\\-/g' <<< "$opt")" "$MAN" || missing_man="$missing_man $cmd$opt"
 		got=$(bash -c 'source "$1"; COMP_WORDS=(rcatrace "$2" "$3"); COMP_CWORD=2; _rcatrace;
